@@ -1,0 +1,46 @@
+# Two commands from a fresh clone, with Python 3.11+ only:
+#   make run    install, prepare the database and demo data, serve on http://127.0.0.1:8000
+#   make test   install and run the whole suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# daphne's limits (README, "Security"): the largest WebSocket message and frame, in bytes.
+MAX_MESSAGE_SIZE ?= 1048576
+
+.PHONY: install run test lint clean
+
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed: run make with PYTHON=/path/to/python3.11"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py demo_data
+	@echo
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops)"
+	@echo "  admin:          http://$(HOST):$(PORT)/admin/"
+	@echo "  echo:           $(BIN)/python -m websockets ws://$(HOST):$(PORT)/ws/echo"
+	@echo "  json:           $(BIN)/python -m websockets ws://$(HOST):$(PORT)/ws/json"
+	@echo
+	exec $(BIN)/daphne -b $(HOST) -p $(PORT) \
+		--websocket-max-message-size $(MAX_MESSAGE_SIZE) --websocket-max-frame-size $(MAX_MESSAGE_SIZE) \
+		project.asgi:application
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-db.sqlite3

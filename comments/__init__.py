@@ -1,0 +1,1 @@
+"""Posts and their live comments, built on the realtime layer."""

@@ -1,0 +1,30 @@
+"""
+The ASGI entry point: HTTP to Django, WebSockets through the origin check to
+the URL router. Served by daphne (`make run`), or by any ASGI server.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+# Set up Django before anything imports models.
+django_application = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+
+from realtime.origin import OriginCheckMiddleware  # noqa: E402
+from realtime.routing import unknown_path, websocket_urlpatterns  # noqa: E402
+
+http_application = ASGIStaticFilesHandler(django_application) if settings.SERVE_STATIC else django_application
+
+application = ProtocolTypeRouter(
+    {
+        "http": http_application,
+        "websocket": OriginCheckMiddleware(URLRouter([*websocket_urlpatterns, unknown_path])),
+    }
+)

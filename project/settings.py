@@ -1,0 +1,150 @@
+"""
+Django settings for the realtime port.
+
+Every value an operator can change comes from the environment, read here and
+nowhere else (django-environ parses it). The defaults are the embedded ones: a
+SQLite file next to this project and the in-memory channel layer, so a fresh
+clone runs with nothing else installed. See README.md, "Configuration".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+# A development key, so that `make run` works out of the box. Production sets
+# DJANGO_SECRET_KEY (and usually JWT_SECRET) to long random values.
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-key-set-DJANGO_SECRET_KEY-in-production"
+
+SECRET_KEY: str = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
+DEBUG: bool = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS: list[str] = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "realtime",
+    "comments",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "project.urls"
+ASGI_APPLICATION = "project.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------
+
+DATABASES: dict[str, dict[str, Any]] = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+# Consumers reach the database through database_sync_to_async, which runs in one
+# shared thread per process: one persistent connection per process, health
+# checked before reuse, instead of a new connection for every message.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        # Writers take the lock when their transaction begins, so concurrent
+        # writers queue up (for `timeout` seconds) instead of failing with
+        # "database is locked" when a read transaction upgrades to a write.
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
+    # Tests that run a real daphne share this file with the test process.
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(BASE_DIR / "test-db.sqlite3")
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Channel layer ----------------------------------------------------------
+
+REDIS_URL: str = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL}]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- WebSocket protocol (PROTOCOL.md) ---------------------------------------
+
+# HS256 signing secret for connection tokens.
+JWT_SECRET: str = env.str("JWT_SECRET", default=SECRET_KEY)
+# Seconds between server pings, and seconds a client has to answer one.
+HEARTBEAT_INTERVAL: float = env.float("HEARTBEAT_INTERVAL", default=30.0)
+HEARTBEAT_TIMEOUT: float = env.float("HEARTBEAT_TIMEOUT", default=10.0)
+
+# --- HTTP -------------------------------------------------------------------
+
+# Serve /static/ (admin and demo assets) from the ASGI application itself. Turn
+# it off when a proxy or CDN serves `collectstatic` output instead.
+SERVE_STATIC: bool = env.bool("DJANGO_SERVE_STATIC", default=True)
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Logging ----------------------------------------------------------------
+
+LOG_LEVEL: str = env.str("DJANGO_LOG_LEVEL", default="INFO")
+
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "loggers": {
+        "realtime": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "comments": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+    },
+}

@@ -1,0 +1,1 @@
+"""The reusable WebSocket layer: the seed's WebSocket semantics on Channels."""

@@ -1,0 +1,47 @@
+"""
+Frames the realtime endpoints send, and the error frame every endpoint shares.
+
+An input the server cannot use gets one error frame and the connection stays
+open (PROTOCOL.md, "Errors that keep the connection open").
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal, TypedDict
+
+
+class ErrorCode(StrEnum):
+    """The `code` slug of an error frame."""
+
+    INVALID_JSON = "invalid_json"
+    TEXT_REQUIRED = "text_required"
+    INVALID_MESSAGE = "invalid_message"
+    UNKNOWN_TYPE = "unknown_type"
+    INVALID_BODY = "invalid_body"
+    INVALID_CLIENT_ID = "invalid_client_id"
+    INVALID_TOKEN = "invalid_token"
+    RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"
+
+
+class ErrorFrame(TypedDict):
+    type: Literal["error"]
+    code: str
+    message: str
+
+
+class PingFrame(TypedDict):
+    type: Literal["ping"]
+
+
+class PongFrame(TypedDict):
+    type: Literal["pong"]
+
+
+PING: PingFrame = {"type": "ping"}
+PONG: PongFrame = {"type": "pong"}
+
+
+def error_frame(code: ErrorCode, message: str) -> ErrorFrame:
+    return {"type": "error", "code": code.value, "message": message}

@@ -1,0 +1,298 @@
+"""
+The seed's WebSocket (starlette's `WebSocket`) as a Channels consumer.
+
+`WebSocketConsumer` is an `AsyncJsonWebsocketConsumer` whose every ASGI message
+passes through starlette's state machine: `client_state` and `application_state`
+follow each transition, and an illegal one raises `RuntimeError` with starlette's
+words. Around that it adds what the seed leaves to its reader:
+
+- JSON comes from text frames and from binary frames holding UTF-8 JSON; a frame
+  that is not usable JSON is answered with an error frame, never a crash.
+- A close code daphne cannot send once the connection is open is translated
+  (`close_codes.sendable_after_accept`) instead of crashing the connection.
+- Messages are handled one at a time, whatever their source (client frames,
+  channel-layer events, local timers through `dispatch`), and without stock
+  Channels' per-message thread hop: database work belongs in
+  `database_sync_to_async`, which already closes stale connections around each
+  call.
+- Once the application has sent its close, only the client's disconnect is
+  still handled; anything else that arrives is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, ClassVar
+
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+
+from realtime import codec
+from realtime.close_codes import CLOSE_NORMAL, is_sendable_after_accept, sendable_after_accept
+from realtime.frames import ErrorCode, error_frame
+
+logger = logging.getLogger(__name__)
+
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+# ASGI "websocket.disconnect" without a code means 1005 (no status received).
+CLOSE_NO_STATUS = 1005
+# starlette raises WebSocketDisconnect(1006) when the transport fails on send.
+CLOSE_ABNORMAL = 1006
+
+_CONNECTING_SENDS = frozenset({"websocket.accept", "websocket.close", "websocket.http.response.start"})
+_CONNECTED_SENDS = frozenset({"websocket.send", "websocket.close"})
+_CONNECTED_RECEIVES = frozenset({"websocket.receive", "websocket.disconnect"})
+
+
+class WebSocketState(enum.Enum):
+    CONNECTING = 0
+    CONNECTED = 1
+    DISCONNECTED = 2
+    RESPONSE = 3
+
+
+class WebSocketDisconnect(Exception):
+    """
+    The client is gone. Raised where starlette raises it (a send that fails at
+    the transport, code 1006); a handler may raise it too. Either way the
+    consumer runs its disconnect path with `code`, as for a client's close.
+    """
+
+    def __init__(self, code: int = CLOSE_NORMAL, reason: str | None = None) -> None:
+        self.code = code
+        self.reason = reason or ""
+
+
+class WebSocketConsumer(AsyncJsonWebsocketConsumer):
+    """
+    Base class of every endpoint: starlette's `WebSocket` API on Channels.
+
+    Subclasses keep Channels' contract: `connect`, `receive_json`, `disconnect`,
+    `groups`, channel-layer handlers, `send_json(content, close=...)`. Set
+    `channel_layer_alias = None` on a consumer that needs no channel layer: it
+    then gets no channel name and pays nothing for one.
+    """
+
+    channel_layer_alias: ClassVar[str | None] = "default"  # type: ignore[misc]
+
+    client_state: WebSocketState
+    application_state: WebSocketState
+
+    async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
+        self.scope = scope
+        self.client_state = WebSocketState.CONNECTING
+        self.application_state = WebSocketState.CONNECTING
+        self._transport_send = send
+        # Channels' own send paths (accept, close, send) all end in base_send.
+        self.base_send = self.send_message
+        self._handling = asyncio.Lock()
+        self.channel_layer = None
+        if self.channel_layer_alias is not None:
+            self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        if self.channel_layer is None:
+            await self._read_client(receive)
+            return
+        self.channel_name = await self.channel_layer.new_channel()
+        self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+        await _until_first_returns(self._read_client(receive), self._read_channel_layer())
+
+    # --- Sources of messages ------------------------------------------------
+
+    async def _read_client(self, receive: Receive) -> None:
+        try:
+            while True:
+                message = await receive()
+                self._track_client(message["type"])
+                await self.dispatch(message)
+        except StopConsumer:
+            pass
+
+    async def _read_channel_layer(self) -> None:
+        try:
+            while True:
+                await self.dispatch(await self.channel_receive())
+        except StopConsumer:
+            pass
+
+    def _track_client(self, message_type: str) -> None:
+        """starlette's `receive()` transitions, for a message from the server."""
+        if self.client_state is WebSocketState.CONNECTED:
+            if message_type not in _CONNECTED_RECEIVES:
+                raise RuntimeError(
+                    f'Expected ASGI message "websocket.receive" or "websocket.disconnect", but got {message_type!r}'
+                )
+            if message_type == "websocket.disconnect":
+                self.client_state = WebSocketState.DISCONNECTED
+        elif self.client_state is WebSocketState.CONNECTING:
+            if message_type != "websocket.connect":
+                raise RuntimeError(f'Expected ASGI message "websocket.connect", but got {message_type!r}')
+            self.client_state = WebSocketState.CONNECTED
+        else:
+            raise RuntimeError('Cannot call "receive" once a disconnect message has been received.')
+
+    async def dispatch(self, message: Message) -> None:
+        """
+        Run the handler for `message`, one message at a time.
+
+        Client frames, channel-layer events and local events (a heartbeat, a
+        token deadline) all come through here, so no two handlers of one
+        connection ever interleave.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        async with self._handling:
+            if self.application_state is WebSocketState.DISCONNECTED and message["type"] != "websocket.disconnect":
+                logger.debug("Dropped %s: the connection is closing", message["type"])
+                return
+            try:
+                await handler(message)
+            except WebSocketDisconnect as gone:
+                self.client_state = WebSocketState.DISCONNECTED
+                await self.websocket_disconnect({"type": "websocket.disconnect", "code": gone.code})
+
+    # --- The state machine --------------------------------------------------
+
+    async def send_message(self, message: Message) -> None:
+        """Send one ASGI message, enforcing starlette's `WebSocket.send` transitions."""
+        message_type = message["type"]
+        state = self.application_state
+        if state is WebSocketState.CONNECTED:
+            if message_type not in _CONNECTED_SENDS:
+                raise RuntimeError(
+                    f'Expected ASGI message "websocket.send" or "websocket.close", but got {message_type!r}'
+                )
+            if message_type == "websocket.close":
+                self.application_state = WebSocketState.DISCONNECTED
+                message = _with_sendable_code(message)
+            try:
+                await self._transport_send(message)
+            except OSError:
+                self.application_state = WebSocketState.DISCONNECTED
+                raise WebSocketDisconnect(code=CLOSE_ABNORMAL) from None
+        elif state is WebSocketState.CONNECTING:
+            if message_type not in _CONNECTING_SENDS:
+                raise RuntimeError(
+                    'Expected ASGI message "websocket.accept", "websocket.close" or '
+                    f'"websocket.http.response.start", but got {message_type!r}'
+                )
+            if message_type == "websocket.close":
+                self.application_state = WebSocketState.DISCONNECTED
+            elif message_type == "websocket.http.response.start":
+                self.application_state = WebSocketState.RESPONSE
+            else:
+                self.application_state = WebSocketState.CONNECTED
+            await self._transport_send(message)
+        elif state is WebSocketState.RESPONSE:
+            if message_type != "websocket.http.response.body":
+                raise RuntimeError(f'Expected ASGI message "websocket.http.response.body", but got {message_type!r}')
+            if not message.get("more_body", False):
+                self.application_state = WebSocketState.DISCONNECTED
+            await self._transport_send(message)
+        else:
+            raise RuntimeError('Cannot call "send" once a close message has been sent.')
+
+    # --- The seed's API -----------------------------------------------------
+
+    async def accept(
+        self, subprotocol: str | None = None, headers: Iterable[tuple[bytes, bytes]] | None = None
+    ) -> None:
+        if self.client_state is WebSocketState.CONNECTING:
+            raise RuntimeError('Cannot call "accept" before the "websocket.connect" message has been received.')
+        await super().accept(subprotocol=subprotocol, headers=headers)
+
+    async def send_text(self, data: str) -> None:
+        await self.send_message({"type": "websocket.send", "text": data})
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self.send_message({"type": "websocket.send", "bytes": data})
+
+    async def send_json(  # type: ignore[override]
+        self, data: Any, mode: str = "text", close: bool | int = False
+    ) -> None:
+        """
+        Send `data` as compact JSON, in a text frame or (`mode="binary"`) as
+        UTF-8 bytes. `close` is Channels' flag: true, or a close code, closes
+        the connection after the frame.
+        """
+        if mode not in ("text", "binary"):
+            raise RuntimeError('The "mode" argument should be "text" or "binary".')
+        text = await self.encode_json(data)
+        if mode == "text":
+            await self.send_text(text)
+        else:
+            await self.send_bytes(text.encode("utf-8"))
+        if close:
+            await self.close(close)
+
+    async def close(self, code: int | bool | None = CLOSE_NORMAL, reason: str | None = None) -> None:
+        """Close with `code` (Channels' `None` and `True` mean 1000)."""
+        if code is None or code is True:
+            code = CLOSE_NORMAL
+        await self.send_message({"type": "websocket.close", "code": code, "reason": reason or ""})
+
+    async def send_error(self, code: ErrorCode, message: str) -> None:
+        """Answer an unusable input with an error frame; the connection stays open."""
+        await self.send_json(error_frame(code, message))
+
+    # --- Channels' hooks ----------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        """Decode a text frame, or a binary frame of UTF-8 JSON, and pass it to `receive_json`."""
+        try:
+            if text_data is None:
+                text_data = codec.text_from_bytes(bytes_data or b"")
+            content = await self.decode_json(text_data)
+        except codec.InvalidJSON as error:
+            await self.send_error(ErrorCode.INVALID_JSON, str(error))
+            return
+        await self.receive_json(content, **kwargs)
+
+    async def websocket_disconnect(self, message: Message) -> None:
+        """The client closed (or the transport failed): leave groups, call `disconnect(code)`, stop."""
+        self.client_state = WebSocketState.DISCONNECTED
+        code = message.get("code", CLOSE_NO_STATUS)
+        logger.info("WebSocket %s closed by the client with code %s", self.scope.get("path", "?"), code)
+        for group in self.groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        await self.disconnect(code)
+        raise StopConsumer()
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        return codec.decode_text(text_data)
+
+    @classmethod
+    async def encode_json(cls, content: Any) -> str:
+        return codec.encode(content)
+
+
+def _with_sendable_code(message: Message) -> Message:
+    code = message.get("code", CLOSE_NORMAL)
+    if is_sendable_after_accept(code):
+        return message
+    sent = sendable_after_accept(code)
+    logger.warning("Close code %s cannot be sent after accept; sending %s instead", code, sent)
+    return {**message, "code": sent}
+
+
+async def _until_first_returns(*coroutines: Awaitable[None]) -> None:
+    """Run `coroutines` together until one returns or raises; cancel the rest."""
+    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for task in done:
+        task.result()

@@ -30,6 +30,9 @@ run: install
 	@echo "  admin:          http://$(HOST):$(PORT)/admin/"
 	@echo "  echo:           $(BIN)/python -m websockets ws://$(HOST):$(PORT)/ws/echo"
 	@echo "  json:           $(BIN)/python -m websockets ws://$(HOST):$(PORT)/ws/json"
+	@echo "  notifications:  TOKEN=\$$($(BIN)/python manage.py issue_token demo)"
+	@echo "                  $(BIN)/python -m websockets \"ws://$(HOST):$(PORT)/ws/notifications?token=\$$TOKEN\""
+	@echo "                  $(BIN)/python manage.py notify demo hello      (in another terminal)"
 	@echo
 	exec $(BIN)/daphne -b $(HOST) -p $(PORT) \
 		--websocket-max-message-size $(MAX_MESSAGE_SIZE) --websocket-max-frame-size $(MAX_MESSAGE_SIZE) \

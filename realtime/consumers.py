@@ -1,10 +1,16 @@
-"""The seed's two open endpoints, `/ws/echo` and `/ws/json` (PROTOCOL.md, "Endpoints")."""
+"""The endpoints of the realtime app: `/ws/echo`, `/ws/json`, `/ws/notifications` (PROTOCOL.md, "Endpoints")."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from channels.db import database_sync_to_async
+
+from realtime import selectors
+from realtime.authenticated import TokenConsumer
+from realtime.feed import Entry, InvalidSince, SequencedFeed, since_from_query
 from realtime.frames import ErrorCode
+from realtime.services import NotificationCreated, notifications_group
 from realtime.websocket import WebSocketConsumer
 
 
@@ -27,3 +33,54 @@ class JsonConsumer(WebSocketConsumer):
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         await self.send_json({"received": content, "status": "ok"})
+
+
+class NotificationsConsumer(TokenConsumer):
+    """
+    `/ws/notifications`: ping/pong, and every notification sent to this user:
+    first those after `?since=<id>`, in order, then live ones, with no gap and
+    no duplicate.
+    """
+
+    feed: SequencedFeed
+
+    async def connect(self) -> None:
+        await self.join_group(notifications_group(self.scope["user"].pk))
+        self.feed = SequencedFeed(UserNotifications(self.scope["user"].pk), self.send_json)
+        await self.feed.open()
+        await super().connect()
+        try:
+            since = since_from_query(self.scope)
+        except InvalidSince as error:
+            await self.send_error(ErrorCode.INVALID_SINCE, f"{error}; nothing was replayed.")
+            return
+        if since is not None:
+            await self.feed.replay(since)
+
+    def connection_finished(self) -> None:
+        super().connection_finished()
+        if hasattr(self, "feed"):
+            self.feed.close()
+
+    async def notification_created(self, event: NotificationCreated) -> None:
+        await self.feed.live(event["seq"], dict(event["notification"]))
+
+
+class UserNotifications:
+    """One user's notifications as a feed source (realtime/feed.py)."""
+
+    def __init__(self, user_id: Any) -> None:
+        self.user_id = user_id
+
+    async def high_water(self) -> int:
+        return await database_sync_to_async(selectors.notification_high_water)(user_id=self.user_id)
+
+    async def after_id(self, since_id: int, upto_seq: int, limit: int) -> list[Entry]:
+        return await database_sync_to_async(selectors.notifications_after_id)(
+            user_id=self.user_id, since_id=since_id, upto_seq=upto_seq, limit=limit
+        )
+
+    async def seq_range(self, after_seq: int, upto_seq: int, limit: int) -> list[Entry]:
+        return await database_sync_to_async(selectors.notifications_in_seq_range)(
+            user_id=self.user_id, after_seq=after_seq, upto_seq=upto_seq, limit=limit
+        )

@@ -8,7 +8,10 @@ open (PROTOCOL.md, "Errors that keep the connection open").
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
+
+if TYPE_CHECKING:
+    from realtime.models import Notification
 
 
 class ErrorCode(StrEnum):
@@ -21,6 +24,7 @@ class ErrorCode(StrEnum):
     INVALID_BODY = "invalid_body"
     INVALID_CLIENT_ID = "invalid_client_id"
     INVALID_TOKEN = "invalid_token"
+    INVALID_SINCE = "invalid_since"
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
 
@@ -39,9 +43,30 @@ class PongFrame(TypedDict):
     type: Literal["pong"]
 
 
+class RefreshedFrame(TypedDict):
+    type: Literal["refreshed"]
+    expires_at: str
+
+
+class NotificationFrame(TypedDict):
+    type: Literal["notification"]
+    id: int
+    created_at: str
+    payload: dict[str, Any]
+
+
 PING: PingFrame = {"type": "ping"}
 PONG: PongFrame = {"type": "pong"}
 
 
 def error_frame(code: ErrorCode, message: str) -> ErrorFrame:
     return {"type": "error", "code": code.value, "message": message}
+
+
+def notification_frame(notification: Notification) -> NotificationFrame:
+    return {
+        "type": "notification",
+        "id": notification.pk,
+        "created_at": notification.created_at.isoformat(),
+        "payload": notification.payload,
+    }

@@ -3,8 +3,9 @@ from __future__ import annotations
 from django.urls import re_path
 
 from realtime.close_codes import CLOSE_NOT_FOUND
-from realtime.consumers import EchoConsumer, JsonConsumer
+from realtime.consumers import EchoConsumer, JsonConsumer, NotificationsConsumer
 from realtime.handshake import refuse
+from realtime.middleware import TokenAuthMiddleware
 from realtime.websocket import Message, Receive, Send
 
 
@@ -15,6 +16,7 @@ async def refuse_unknown_path(scope: Message, receive: Receive, send: Send) -> N
 websocket_urlpatterns = [
     re_path(r"^ws/echo/?$", EchoConsumer.as_asgi()),
     re_path(r"^ws/json/?$", JsonConsumer.as_asgi()),
+    re_path(r"^ws/notifications/?$", TokenAuthMiddleware(NotificationsConsumer.as_asgi())),
 ]
 
 # Last in the router: any other path is refused before accept.

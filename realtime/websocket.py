@@ -95,15 +95,55 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         # Channels' own send paths (accept, close, send) all end in base_send.
         self.base_send = self.send_message
         self._handling = asyncio.Lock()
+        self._background: set[asyncio.Task[Any]] = set()
+        self._stopped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.channel_layer = None
         if self.channel_layer_alias is not None:
             self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        if self.channel_layer is None:
-            await self._read_client(receive)
+        sources: list[Awaitable[None]] = [self._stopped, self._read_client(receive)]
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
+            self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+            sources.append(self._read_channel_layer())
+        try:
+            await _until_first_returns(*sources)
+        finally:
+            for task in self._background:
+                task.cancel()
+            await asyncio.gather(*self._background, return_exceptions=True)
+            self.connection_finished()
+
+    def connection_finished(self) -> None:
+        """
+        Called once the consumer has stopped, however it stopped (a disconnect,
+        a crash, or the server cancelling it on shutdown, when `disconnect` is
+        not called). Release timers and other per-connection resources here.
+        """
+
+    def run_in_background(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
+        """
+        Run `work` beside the message loop; it is cancelled when the connection
+        ends. If it raises, the consumer stops as if a handler had raised.
+        """
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+        return task
+
+    def _background_done(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        if task.cancelled() or self._stopped.done():
             return
-        self.channel_name = await self.channel_layer.new_channel()
-        self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
-        await _until_first_returns(self._read_client(receive), self._read_channel_layer())
+        error = task.exception()
+        if isinstance(error, StopConsumer):
+            self._stopped.set_result(None)
+        elif error is not None:
+            self._stopped.set_exception(error)
+
+    async def join_group(self, group: str) -> None:
+        """Join `group` now; it is left on disconnect, like the groups in `groups`."""
+        self.groups.append(group)
+        await self.channel_layer.group_add(group, self.channel_name)
 
     # --- Sources of messages ------------------------------------------------
 
@@ -285,9 +325,9 @@ def _with_sendable_code(message: Message) -> Message:
     return {**message, "code": sent}
 
 
-async def _until_first_returns(*coroutines: Awaitable[None]) -> None:
-    """Run `coroutines` together until one returns or raises; cancel the rest."""
-    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
+async def _until_first_returns(*awaitables: Awaitable[None]) -> None:
+    """Run `awaitables` together until one returns or raises; cancel the rest."""
+    tasks = [asyncio.ensure_future(awaitable) for awaitable in awaitables]
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:

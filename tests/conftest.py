@@ -3,11 +3,15 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from django.conf import settings
+from django.db import connections
 
+from realtime.tokens import issue_token
 from tests.support.live import LiveServer, start_daphne
 
 SERVICES_MISSING = "needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL (as .ci/run does)"
@@ -28,8 +32,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-async def fresh_channel_layers() -> AsyncIterator[None]:
-    """Each test gets new channel layers, bound to its own event loop."""
+async def isolated_async_state() -> AsyncIterator[None]:
+    """
+    Each test gets new channel layers, bound to its own event loop, and leaves
+    no database connection open in the thread that runs database_sync_to_async
+    (PostgreSQL refuses to drop a test database that is still in use).
+    """
     channel_layers.backends = {}
     yield
     for layer in channel_layers.backends.values():
@@ -37,6 +45,14 @@ async def fresh_channel_layers() -> AsyncIterator[None]:
         if flush is not None:
             await flush()
     channel_layers.backends = {}
+    await database_sync_to_async(connections.close_all)()
+
+
+@pytest.fixture
+def in_memory_layer(settings: Any) -> None:
+    """The in-memory channel layer, whatever REDIS_URL says, with a fast push poller."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.PUSH_POLL_INTERVAL = 0.05
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +66,21 @@ def daphne_server(django_db_setup: None, log_dir: Path) -> Iterator[LiveServer]:
     server = start_daphne(log_dir)
     yield server
     server.stop()
+
+
+# --- Users and tokens -------------------------------------------------------------
+
+
+@pytest.fixture
+def user(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_user(username="alice")
+
+
+@pytest.fixture
+def other_user(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_user(username="bob")
+
+
+@pytest.fixture
+def token(user: Any) -> str:
+    return issue_token(user)

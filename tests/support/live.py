@@ -52,7 +52,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_database_url() -> str:
+def database_url_for_tests() -> str:
     """A DATABASE_URL naming the test database this test process uses."""
     db: dict[str, Any] = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
@@ -76,7 +76,7 @@ def start_daphne(
     log_path = log_dir / f"daphne-{port}.log"
     process_env = {
         **os.environ,
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": database_url_for_tests(),
         "PYTHONUNBUFFERED": "1",
         **(env or {}),
     }

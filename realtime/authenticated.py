@@ -1,0 +1,127 @@
+"""
+The base of every token endpoint (PROTOCOL.md, "Authentication", "Heartbeat").
+
+`TokenConsumer` runs behind `TokenAuthMiddleware`, so `scope["user"]` is an
+active user and `scope["token_claims"]` holds the token's deadline. On top of
+`WebSocketConsumer` it:
+
+- accepts with the `realtime.v1` subprotocol when the client offered it;
+- routes client messages by their `"type"` (`client_messages`), answering
+  anything it cannot use with an error frame: `ping` gets `pong`, `pong` only
+  feeds the heartbeat, `refresh` moves the token deadline;
+- runs the heartbeat (close 4408) and the token deadline (close 4401).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+
+from realtime.close_codes import CLOSE_HEARTBEAT_TIMEOUT, CLOSE_TOKEN_EXPIRED
+from realtime.expiry import TokenDeadline
+from realtime.frames import PING, PONG, ErrorCode
+from realtime.heartbeat import Heartbeat
+from realtime.middleware import authenticate
+from realtime.tokens import SUBPROTOCOL, InvalidToken
+from realtime.websocket import Message, WebSocketConsumer
+
+# Client-chosen text quoted back in an error frame is cut to this length.
+QUOTE_LIMIT = 40
+
+
+class TokenConsumer(WebSocketConsumer):
+    # Client message "type" -> the method that handles it. Subclasses extend it:
+    # `client_messages = {**TokenConsumer.client_messages, "new_comment": "on_new_comment"}`.
+    client_messages: ClassVar[dict[str, str]] = {"ping": "on_ping", "pong": "on_pong", "refresh": "on_refresh"}
+
+    user: AbstractBaseUser
+    heartbeat: Heartbeat | None = None
+    deadline: TokenDeadline | None = None
+
+    async def connect(self) -> None:
+        """Accept, then start the heartbeat and the token deadline. Subclasses call this first."""
+        self.user = self.scope["user"]
+        offered = self.scope.get("subprotocols", [])
+        await self.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
+        self.heartbeat = Heartbeat(
+            self.handle_local_event, interval=settings.HEARTBEAT_INTERVAL, timeout=settings.HEARTBEAT_TIMEOUT
+        )
+        self.heartbeat.start()
+        self.deadline = TokenDeadline(self.handle_local_event, self.scope["token_claims"].expires_at)
+        self.deadline.start()
+
+    def handle_local_event(self, event: Message) -> None:
+        """Hand a timer's event to `dispatch`, in the background of this connection."""
+        self.run_in_background(self.dispatch(event))
+
+    def connection_finished(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
+        if self.deadline is not None:
+            self.deadline.stop()
+
+    # --- Client messages ------------------------------------------------------
+
+    async def websocket_receive(self, message: Message) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.message_received()
+        await super().websocket_receive(message)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self.send_error(ErrorCode.INVALID_MESSAGE, 'A message must be a JSON object with a string "type".')
+            return
+        handler_name = self.client_messages.get(content["type"])
+        if handler_name is None:
+            accepted = ", ".join(self.client_messages)
+            await self.send_error(
+                ErrorCode.UNKNOWN_TYPE,
+                f"Unknown message type {quote(content['type'])}; this endpoint accepts: {accepted}.",
+            )
+            return
+        await getattr(self, handler_name)(content)
+
+    async def on_ping(self, message: dict[str, Any]) -> None:
+        await self.send_json(PONG)
+
+    async def on_pong(self, message: dict[str, Any]) -> None:
+        """An answer to the heartbeat; `websocket_receive` already noted it."""
+
+    async def on_refresh(self, message: dict[str, Any]) -> None:
+        token = message.get("token")
+        if not isinstance(token, str):
+            await self.send_error(ErrorCode.INVALID_TOKEN, 'A refresh needs "token": a JWT string.')
+            return
+        try:
+            user, claims = await authenticate(token)
+        except InvalidToken as reason:
+            await self.send_error(ErrorCode.INVALID_TOKEN, f"The token was not accepted: {reason}.")
+            return
+        if user.pk != self.user.pk:
+            await self.send_error(ErrorCode.INVALID_TOKEN, "The token names another user.")
+            return
+        assert self.deadline is not None
+        self.deadline.move(claims.expires_at)
+        await self.send_json({"type": "refreshed", "expires_at": claims.expires_at.isoformat()})
+
+    # --- Local events -----------------------------------------------------------
+
+    async def heartbeat_ping(self, event: Message) -> None:
+        await self.send_json(PING)
+        assert self.heartbeat is not None
+        self.heartbeat.ping_sent()
+
+    async def heartbeat_timeout(self, event: Message) -> None:
+        await self.close(CLOSE_HEARTBEAT_TIMEOUT)
+
+    async def token_expired(self, event: Message) -> None:
+        # A refresh may have moved the deadline while this event waited its turn.
+        if self.deadline is not None and self.deadline.has_passed():
+            await self.close(CLOSE_TOKEN_EXPIRED)
+
+
+def quote(text: str) -> str:
+    """`text` for an error message: repr'd and cut to QUOTE_LIMIT characters."""
+    return repr(text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT] + "…")

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Notification(models.Model):
+    """
+    A notification, stored before it is pushed (PROTOCOL.md, "Nothing lost").
+
+    `seq` numbers a recipient's notifications 1, 2, 3... in commit order; a
+    connection uses it to tell a duplicate from a gap (realtime/feed.py).
+    """
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    seq = models.PositiveBigIntegerField(editable=False)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "seq"], name="notification_recipient_seq_unique"),
+        ]
+        indexes = [models.Index(fields=["recipient", "id"], name="notification_recipient_id")]
+
+    def __str__(self) -> str:
+        return f"Notification {self.pk} to {self.recipient_id}"

@@ -1,0 +1,29 @@
+"""Reads of the realtime app: a user's notifications, for replay and gap filling (realtime/feed.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Max
+
+from realtime.feed import Entry
+from realtime.frames import notification_frame
+from realtime.models import Notification
+
+
+def notification_high_water(*, user_id: Any) -> int:
+    return Notification.objects.filter(recipient_id=user_id).aggregate(last=Max("seq"))["last"] or 0
+
+
+def notifications_after_id(*, user_id: Any, since_id: int, upto_seq: int, limit: int) -> list[Entry]:
+    notifications = Notification.objects.filter(recipient_id=user_id, id__gt=since_id, seq__lte=upto_seq)
+    return _entries(notifications.order_by("id")[:limit])
+
+
+def notifications_in_seq_range(*, user_id: Any, after_seq: int, upto_seq: int, limit: int) -> list[Entry]:
+    notifications = Notification.objects.filter(recipient_id=user_id, seq__gt=after_seq, seq__lte=upto_seq)
+    return _entries(notifications.order_by("seq")[:limit])
+
+
+def _entries(notifications: Any) -> list[Entry]:
+    return [Entry(id=n.pk, seq=n.seq, frame=dict(notification_frame(n))) for n in notifications]

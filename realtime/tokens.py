@@ -1,0 +1,101 @@
+"""
+Connection tokens (PROTOCOL.md, "Authentication").
+
+A token is a JWT signed with HS256 and `settings.JWT_SECRET`; no other algorithm
+is accepted. `sub` names the user's primary key (a string, or an integer), `exp`
+is required, `nbf` is honoured when present, and the issuer sets `iat`.
+
+A client presents it in one of three places, and the first one found wins:
+the query string `?token=`, the header `Authorization: Bearer`, or the
+subprotocols `realtime.v1` + `bearer.<jwt>`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs
+
+import jwt
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+ALGORITHM = "HS256"
+SUBPROTOCOL = "realtime.v1"
+BEARER_SUBPROTOCOL_PREFIX = "bearer."
+DEFAULT_TTL = timedelta(hours=1)
+
+_REQUIRED_CLAIMS = ["exp", "sub"]
+
+
+class InvalidToken(Exception):
+    """The token cannot be used; `str()` says why, without the token."""
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: Any
+    expires_at: datetime
+
+
+def issue_token(user: AbstractBaseUser, *, ttl: timedelta = DEFAULT_TTL) -> str:
+    """A token for `user`, valid for `ttl` from now."""
+    now = timezone.now()
+    claims = {"sub": str(user.pk), "iat": now, "exp": now + ttl}
+    return jwt.encode(claims, settings.JWT_SECRET, algorithm=ALGORITHM)
+
+
+def decode_token(token: str) -> TokenClaims:
+    """The claims of a valid token, or `InvalidToken`."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.JWT_SECRET,
+            algorithms=[ALGORITHM],
+            # `sub` is checked below: PROTOCOL.md accepts an integer too.
+            options={"require": _REQUIRED_CLAIMS, "verify_sub": False},
+        )
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken("the token has expired") from None
+    except jwt.ImmatureSignatureError:
+        raise InvalidToken("the token is not yet valid") from None
+    except jwt.InvalidTokenError as error:
+        raise InvalidToken(f"the token is invalid ({type(error).__name__})") from None
+    return TokenClaims(
+        user_id=_user_id(claims["sub"]),
+        expires_at=datetime.fromtimestamp(claims["exp"], tz=UTC),
+    )
+
+
+def _user_id(subject: object) -> Any:
+    if isinstance(subject, bool) or not isinstance(subject, (str, int)):
+        raise InvalidToken("the token's sub is not a user id")
+    try:
+        return get_user_model()._meta.pk.to_python(subject)
+    except ValidationError:
+        raise InvalidToken("the token's sub is not a user id") from None
+
+
+def token_from_scope(scope: dict[str, Any]) -> str | None:
+    """The token a connection presents: query string, then header, then subprotocol."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin1"))
+    if query.get("token"):
+        return query["token"][0]
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _, credentials = value.decode("latin1").partition(" ")
+            if scheme.lower() == "bearer" and credentials.strip():
+                return credentials.strip()
+    for subprotocol in scope.get("subprotocols", []):
+        if subprotocol.startswith(BEARER_SUBPROTOCOL_PREFIX):
+            return subprotocol[len(BEARER_SUBPROTOCOL_PREFIX) :]
+    return None
+
+
+def subprotocols_without_tokens(subprotocols: list[str]) -> list[str]:
+    """The offered subprotocols minus `bearer.<jwt>`, so that nothing can echo a token back."""
+    return [name for name in subprotocols if not name.startswith(BEARER_SUBPROTOCOL_PREFIX)]

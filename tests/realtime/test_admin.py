@@ -1,0 +1,81 @@
+"""Notifications in the admin: list, search, and the action that sends one to selected users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from project.asgi import application
+from realtime.models import Notification
+from realtime.services import notify_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def staff_client(django_user_model: Any) -> Client:
+    admin_user = django_user_model.objects.create_superuser(username="root", email="root@example.com", password=None)
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+def test_the_changelist_shows_notifications_with_recipient_and_text(staff_client: Client, user: Any) -> None:
+    notify_user(user, {"text": "first"})
+    response = staff_client.get("/admin/realtime/notification/")
+    assert response.status_code == 200
+    rows = [(n.recipient.username, n.payload["text"]) for n in response.context["cl"].result_list]
+    assert rows == [("alice", "first")]
+
+
+def test_the_changelist_searches_by_username(staff_client: Client, user: Any, other_user: Any) -> None:
+    notify_user(user, {"text": "for alice"})
+    notify_user(other_user, {"text": "for bob"})
+    response = staff_client.get("/admin/realtime/notification/", {"q": "bob"})
+    assert [n.payload["text"] for n in response.context["cl"].result_list] == ["for bob"]
+
+
+def test_the_changelist_loads_recipients_without_a_query_per_row(
+    staff_client: Client, user: Any, django_user_model: Any
+) -> None:
+    def queries_for_changelist() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert staff_client.get("/admin/realtime/notification/").status_code == 200
+        return len(queries)
+
+    notify_user(user, {"text": "one"})
+    queries_for_changelist()  # warm caches (content types, session)
+    with_one = queries_for_changelist()
+    for number in range(10):
+        notify_user(django_user_model.objects.create_user(username=f"user{number}"), {"text": f"{number}"})
+    assert queries_for_changelist() == with_one
+
+
+def test_the_user_action_asks_for_the_text_first(staff_client: Client, user: Any) -> None:
+    response = staff_client.post("/admin/auth/user/", {"action": "send_notification", "_selected_action": [user.pk]})
+    assert response.status_code == 200
+    assert response.templates[0].name == "admin/realtime/send_notification.html"
+    assert Notification.objects.count() == 0
+
+
+async def test_the_user_action_stores_and_pushes_to_each_selected_user(
+    staff_client: Client, user: Any, other_user: Any, token: str
+) -> None:
+    communicator = WebsocketCommunicator(application, f"/ws/notifications?token={token}")
+    assert await communicator.connect() == (True, None)
+    response = await sync_to_async(staff_client.post)(
+        "/admin/auth/user/",
+        {"action": "send_notification", "_selected_action": [user.pk, other_user.pk], "apply": "1", "text": "Hi!"},
+    )
+    assert response.status_code == 302
+    stored = sorted([(n.recipient_id, n.payload) async for n in Notification.objects.all()])
+    assert stored == sorted([(user.pk, {"text": "Hi!"}), (other_user.pk, {"text": "Hi!"})])
+    frame = await communicator.receive_json_from()
+    assert (frame["type"], frame["payload"]) == ("notification", {"text": "Hi!"})
+    await communicator.disconnect()

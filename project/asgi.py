@@ -17,14 +17,16 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from comments.routing import websocket_urlpatterns as comments_urlpatterns  # noqa: E402
 from realtime.origin import OriginCheckMiddleware  # noqa: E402
-from realtime.routing import unknown_path, websocket_urlpatterns  # noqa: E402
+from realtime.routing import unknown_path  # noqa: E402
+from realtime.routing import websocket_urlpatterns as realtime_urlpatterns  # noqa: E402
 
 http_application = ASGIStaticFilesHandler(django_application) if settings.SERVE_STATIC else django_application
 
 application = ProtocolTypeRouter(
     {
         "http": http_application,
-        "websocket": OriginCheckMiddleware(URLRouter([*websocket_urlpatterns, unknown_path])),
+        "websocket": OriginCheckMiddleware(URLRouter([*realtime_urlpatterns, *comments_urlpatterns, unknown_path])),
     }
 )

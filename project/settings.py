@@ -109,9 +109,12 @@ JWT_SECRET: str = env.str("JWT_SECRET", default=SECRET_KEY)
 # Seconds between server pings, and seconds a client has to answer one.
 HEARTBEAT_INTERVAL: float = env.float("HEARTBEAT_INTERVAL", default=30.0)
 HEARTBEAT_TIMEOUT: float = env.float("HEARTBEAT_TIMEOUT", default=10.0)
-# Without Redis, seconds between database polls for pushes stored by other
-# processes (manage.py notify, workers); see realtime/poller.py.
-PUSH_POLL_INTERVAL: float = env.float("PUSH_POLL_INTERVAL", default=1.0)
+# Seconds between checks of open feeds against the database, which deliver what
+# the channel layer lost or never carried (realtime/reconcile.py).
+FEED_CHECK_INTERVAL: float = env.float("FEED_CHECK_INTERVAL", default=1.0)
+
+# Longest comment body, in characters.
+COMMENT_MAX_LENGTH: int = env.int("COMMENT_MAX_LENGTH", default=5000)
 
 # --- HTTP -------------------------------------------------------------------
 

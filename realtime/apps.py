@@ -8,8 +8,6 @@ class RealtimeConfig(AppConfig):
     verbose_name = "Realtime"
 
     def ready(self) -> None:
-        from realtime import poller, redaction
-        from realtime.services import NotificationPollSource
+        from realtime import redaction
 
         redaction.install()
-        poller.register_poll_source(NotificationPollSource())

@@ -45,9 +45,7 @@ class TokenConsumer(WebSocketConsumer):
         self.user = self.scope["user"]
         offered = self.scope.get("subprotocols", [])
         await self.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
-        self.heartbeat = Heartbeat(
-            self.handle_local_event, interval=settings.HEARTBEAT_INTERVAL, timeout=settings.HEARTBEAT_TIMEOUT
-        )
+        self.heartbeat = Heartbeat(self, interval=settings.HEARTBEAT_INTERVAL, timeout=settings.HEARTBEAT_TIMEOUT)
         self.heartbeat.start()
         self.deadline = TokenDeadline(self.handle_local_event, self.scope["token_claims"].expires_at)
         self.deadline.start()
@@ -63,11 +61,6 @@ class TokenConsumer(WebSocketConsumer):
             self.deadline.stop()
 
     # --- Client messages ------------------------------------------------------
-
-    async def websocket_receive(self, message: Message) -> None:
-        if self.heartbeat is not None:
-            self.heartbeat.message_received()
-        await super().websocket_receive(message)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
@@ -87,7 +80,7 @@ class TokenConsumer(WebSocketConsumer):
         await self.send_json(PONG)
 
     async def on_pong(self, message: dict[str, Any]) -> None:
-        """An answer to the heartbeat; `websocket_receive` already noted it."""
+        """An answer to the heartbeat, which noted its arrival already."""
 
     async def on_refresh(self, message: dict[str, Any]) -> None:
         token = message.get("token")

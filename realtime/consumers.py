@@ -7,8 +7,8 @@ from typing import Any
 from channels.db import database_sync_to_async
 
 from realtime import selectors
-from realtime.authenticated import TokenConsumer
-from realtime.feed import Entry, InvalidSince, SequencedFeed, since_from_query
+from realtime.feed import Entry
+from realtime.feed_consumer import FeedConsumer
 from realtime.frames import ErrorCode
 from realtime.services import NotificationCreated, notifications_group
 from realtime.websocket import WebSocketConsumer
@@ -35,42 +35,31 @@ class JsonConsumer(WebSocketConsumer):
         await self.send_json({"received": content, "status": "ok"})
 
 
-class NotificationsConsumer(TokenConsumer):
+class NotificationsConsumer(FeedConsumer):
     """
     `/ws/notifications`: ping/pong, and every notification sent to this user:
     first those after `?since=<id>`, in order, then live ones, with no gap and
     no duplicate.
     """
 
-    feed: SequencedFeed
+    def feed_group(self) -> str:
+        return notifications_group(self.scope["user"].pk)
 
-    async def connect(self) -> None:
-        await self.join_group(notifications_group(self.scope["user"].pk))
-        self.feed = SequencedFeed(UserNotifications(self.scope["user"].pk), self.send_json)
-        await self.feed.open()
-        await super().connect()
-        try:
-            since = since_from_query(self.scope)
-        except InvalidSince as error:
-            await self.send_error(ErrorCode.INVALID_SINCE, f"{error}; nothing was replayed.")
-            return
-        if since is not None:
-            await self.feed.replay(since)
-
-    def connection_finished(self) -> None:
-        super().connection_finished()
-        if hasattr(self, "feed"):
-            self.feed.close()
+    def feed_source(self) -> UserNotifications:
+        return UserNotifications(self.scope["user"].pk)
 
     async def notification_created(self, event: NotificationCreated) -> None:
-        await self.feed.live(event["seq"], dict(event["notification"]))
+        await self.deliver(event["seq"], dict(event["notification"]))
 
 
 class UserNotifications:
     """One user's notifications as a feed source (realtime/feed.py)."""
 
+    kind = selectors.NOTIFICATION_FEEDS
+
     def __init__(self, user_id: Any) -> None:
         self.user_id = user_id
+        self.key = user_id
 
     async def high_water(self) -> int:
         return await database_sync_to_async(selectors.notification_high_water)(user_id=self.user_id)

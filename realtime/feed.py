@@ -17,17 +17,18 @@ only after every smaller one. A connection then needs only its last delivered
    missing entries are read from the database first.
 
 The channel layer is therefore only a hint that something new exists: delivery
-is exactly-once and in order as long as the database has the entries.
+is exactly-once and in order as long as the database has the entries. A lost
+last event has no later event to reveal it; realtime/reconcile.py finds those.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
-from realtime import poller
+from realtime.reconcile import FeedKind
 
 PAGE_SIZE = 500
 
@@ -56,6 +57,9 @@ class Entry:
 class FeedSource(Protocol):
     """Reads one key's entries; each call is one short database operation."""
 
+    kind: FeedKind
+    key: Hashable
+
     async def high_water(self) -> int:
         """The largest committed `seq` of the key (0 when there is none)."""
         ...
@@ -75,14 +79,12 @@ class SequencedFeed:
         self._send = send
         self.delivered_seq = 0
         self._opened_at = 0
-        self._polling = False
 
     async def open(self) -> None:
         """
         Call after joining the key's group and before accepting the connection:
         everything committed from here on reaches the client, live or replayed.
         """
-        self._polling = await poller.acquire()
         self.delivered_seq = await self._source.high_water()
         self._opened_at = self.delivered_seq
 
@@ -95,12 +97,6 @@ class SequencedFeed:
                 break
             since_id = entries[-1].id
 
-    def close(self) -> None:
-        """The connection ended."""
-        if self._polling:
-            self._polling = False
-            poller.release()
-
     async def live(self, seq: int, frame: dict[str, Any]) -> None:
         """A live event for entry `seq`."""
         if seq <= self.delivered_seq:
@@ -109,6 +105,12 @@ class SequencedFeed:
             await self._fill_gap(upto=seq - 1)
         await self._send(frame)
         self.delivered_seq = seq
+
+    async def catch_up(self, upto: int) -> None:
+        """The key's committed high-water mark is `upto`: send what is missing up to it."""
+        if upto > self.delivered_seq:
+            await self._fill_gap(upto)
+            self.delivered_seq = upto
 
     async def _fill_gap(self, upto: int) -> None:
         after = self.delivered_seq

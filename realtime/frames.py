@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     INVALID_CLIENT_ID = "invalid_client_id"
     INVALID_TOKEN = "invalid_token"
     INVALID_SINCE = "invalid_since"
+    NOT_FOUND = "not_found"
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
 

@@ -7,10 +7,14 @@ the consumer closes with 4408. Daphne's protocol-level pings stay on underneath:
 they keep proxies from idling the socket out, while this one proves that the
 client application is still reading.
 
+"Arrived" is when the consumer's reader took the message from the server, not
+when a handler got to it: a pong that waits behind a slow handler (a database
+call) is not late. So when the deadline comes while the reader is still busy,
+the heartbeat looks again shortly, once the reader has caught up.
+
 The heartbeat runs on event-loop timers rather than a task per connection (a
 timer costs a seventh of a sleeping task). When one fires, it hands the consumer
-a local event through `dispatch`, so a ping or a timeout never interleaves with
-a handler:
+a local event, so a ping or a timeout never interleaves with a handler:
 
 - `{"type": "heartbeat.ping"}`: the consumer sends a ping, then calls `ping_sent()`;
 - `{"type": "heartbeat.timeout"}`: the consumer closes with 4408.
@@ -19,31 +23,37 @@ a handler:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from typing import Protocol
 
 from realtime.websocket import Message
 
 PING_DUE: Message = {"type": "heartbeat.ping"}
 TIMED_OUT: Message = {"type": "heartbeat.timeout"}
 
+# Seconds between looks at a reader that is still catching up at the deadline.
+RECHECK_DELAY = 0.05
+
+
+class HeartbeatHost(Protocol):
+    """What the heartbeat needs of its consumer (a `WebSocketConsumer`)."""
+
+    last_client_message_at: float
+    waiting_for_client: bool
+
+    def handle_local_event(self, event: Message) -> None: ...
+
 
 class Heartbeat:
-    def __init__(self, notify: Callable[[Message], object], *, interval: float, timeout: float) -> None:
-        """`notify(event)` hands an event to the consumer (`run_in_background(dispatch(event))`)."""
-        self._notify = notify
+    def __init__(self, host: HeartbeatHost, *, interval: float, timeout: float) -> None:
+        self._host = host
         self.interval = interval
         self.timeout = timeout
         self._loop = asyncio.get_running_loop()
         self._timer: asyncio.TimerHandle | None = None
-        self._last_message_at = self._loop.time()
         self._ping_sent_at = self._loop.time()
 
     def start(self) -> None:
-        self._timer = self._loop.call_later(self.interval, self._notify, PING_DUE)
-
-    def message_received(self) -> None:
-        """Any message from the client counts as an answer to the last ping."""
-        self._last_message_at = self._loop.time()
+        self._timer = self._loop.call_later(self.interval, self._host.handle_local_event, PING_DUE)
 
     def ping_sent(self) -> None:
         """The consumer sent the ping: the client has `timeout` seconds from now."""
@@ -56,9 +66,11 @@ class Heartbeat:
             self._timer = None
 
     def _check_answer(self) -> None:
-        if self._last_message_at >= self._ping_sent_at:
-            next_ping = self._ping_sent_at + self.interval
-            self._timer = self._loop.call_at(max(next_ping, self._loop.time()), self._notify, PING_DUE)
+        if self._host.last_client_message_at >= self._ping_sent_at:
+            next_ping = max(self._ping_sent_at + self.interval, self._loop.time())
+            self._timer = self._loop.call_at(next_ping, self._host.handle_local_event, PING_DUE)
+        elif not self._host.waiting_for_client:
+            self._timer = self._loop.call_later(RECHECK_DELAY, self._check_answer)
         else:
             self._timer = None
-            self._notify(TIMED_OUT)
+            self._host.handle_local_event(TIMED_OUT)

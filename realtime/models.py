@@ -5,6 +5,19 @@ from django.db import models
 from django.utils import timezone
 
 
+class NotificationSequence(models.Model):
+    """
+    The last `seq` given to a user's notifications. A counter, not max(seq):
+    a number is never given twice, even after notifications are deleted.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True)
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Notification sequence of {self.user_id}: {self.last_seq}"
+
+
 class Notification(models.Model):
     """
     A notification, stored before it is pushed (PROTOCOL.md, "Nothing lost").

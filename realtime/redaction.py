@@ -39,7 +39,13 @@ def install() -> None:
 def _redacting(factory: Any) -> Any:
     def make_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record: logging.LogRecord = factory(*args, **kwargs)
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # arguments that do not fit the format: logging reports it later, with them
+            record.msg = redact(str(record.msg))
+            if isinstance(record.args, tuple):
+                record.args = tuple(redact(str(arg)) for arg in record.args)
+            return record
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Hashable
 from typing import Any
-
-from django.db.models import Max
 
 from realtime.feed import Entry
 from realtime.frames import notification_frame
-from realtime.models import Notification
+from realtime.models import Notification, NotificationSequence
 
 
 def notification_high_water(*, user_id: Any) -> int:
-    return Notification.objects.filter(recipient_id=user_id).aggregate(last=Max("seq"))["last"] or 0
+    last_seq = NotificationSequence.objects.filter(user_id=user_id).values_list("last_seq", flat=True).first()
+    return last_seq or 0
 
 
 def notifications_after_id(*, user_id: Any, since_id: int, upto_seq: int, limit: int) -> list[Entry]:
@@ -27,3 +27,13 @@ def notifications_in_seq_range(*, user_id: Any, after_seq: int, upto_seq: int, l
 
 def _entries(notifications: Any) -> list[Entry]:
     return [Entry(id=n.pk, seq=n.seq, frame=dict(notification_frame(n))) for n in notifications]
+
+
+class NotificationFeeds:
+    """Users' notification feeds, for realtime/reconcile.py."""
+
+    def high_waters(self, keys: Collection[Hashable]) -> dict[Any, int]:
+        return dict(NotificationSequence.objects.filter(user_id__in=keys).values_list("user_id", "last_seq"))
+
+
+NOTIFICATION_FEEDS = NotificationFeeds()

@@ -15,13 +15,11 @@ from typing import Any, Literal, TypedDict
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Max
 
 from realtime.frames import NotificationFrame, notification_frame
-from realtime.models import Notification
+from realtime.models import Notification, NotificationSequence
 
 
 class NotificationCreated(TypedDict):
@@ -41,12 +39,21 @@ def notify_user(user: AbstractBaseUser, payload: dict[str, Any]) -> Notification
     if not isinstance(payload, dict):
         raise TypeError(f"A notification payload must be a dict, not {type(payload).__name__}.")
     with transaction.atomic():
-        # Numbering under the recipient's row lock commits seq 1, 2, 3... in order (realtime/feed.py).
-        list(get_user_model()._default_manager.select_for_update().filter(pk=user.pk).values_list("pk"))
-        last_seq = Notification.objects.filter(recipient_id=user.pk).aggregate(last=Max("seq"))["last"] or 0
-        notification = Notification.objects.create(recipient_id=user.pk, seq=last_seq + 1, payload=payload)
+        notification = Notification.objects.create(recipient_id=user.pk, seq=_next_seq(user.pk), payload=payload)
         transaction.on_commit(partial(_publish, notification), robust=True)
     return notification
+
+
+def _next_seq(user_id: Any) -> int:
+    """
+    The user's next notification `seq`. The counter row stays locked until
+    the transaction ends, so seq 1, 2, 3... commit in order (realtime/feed.py).
+    """
+    NotificationSequence.objects.bulk_create([NotificationSequence(user_id=user_id)], ignore_conflicts=True)
+    sequence = NotificationSequence.objects.select_for_update().get(user_id=user_id)
+    sequence.last_seq += 1
+    sequence.save(update_fields=["last_seq"])
+    return sequence.last_seq
 
 
 async def anotify_user(user: AbstractBaseUser, payload: dict[str, Any]) -> Notification:
@@ -66,15 +73,3 @@ def notification_publication(notification: Notification) -> tuple[str, Notificat
 
 def _publish(notification: Notification) -> None:
     async_to_sync(get_channel_layer().group_send)(*notification_publication(notification))
-
-
-class NotificationPollSource:
-    """Notifications stored by other processes, for realtime/poller.py."""
-
-    def latest_id(self) -> int:
-        return Notification.objects.aggregate(latest=Max("id"))["latest"] or 0
-
-    def publications_after(self, after_id: int, limit: int) -> tuple[int, list[tuple[str, dict[str, Any]]]]:
-        notifications = list(Notification.objects.filter(id__gt=after_id).order_by("id")[:limit])
-        newest = notifications[-1].pk if notifications else after_id
-        return newest, [notification_publication(n) for n in notifications]  # type: ignore[misc]

@@ -12,6 +12,7 @@ subprotocols `realtime.v1` + `bearer.<jwt>`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -43,14 +44,16 @@ class TokenClaims:
 
 
 def issue_token(user: AbstractBaseUser, *, ttl: timedelta = DEFAULT_TTL) -> str:
-    """A token for `user`, valid for `ttl` from now."""
+    """A token for `user`, valid for at least `ttl` from now (`exp` is whole seconds, rounded up)."""
     now = timezone.now()
-    claims = {"sub": str(user.pk), "iat": now, "exp": now + ttl}
+    claims = {"sub": str(user.pk), "iat": int(now.timestamp()), "exp": math.ceil((now + ttl).timestamp())}
     return jwt.encode(claims, settings.JWT_SECRET, algorithm=ALGORITHM)
 
 
 def decode_token(token: str) -> TokenClaims:
     """The claims of a valid token, or `InvalidToken`."""
+    if not token.isascii():  # a JWT is base64url and dots; anything else cannot be one
+        raise InvalidToken("the token is invalid (DecodeError)")
     try:
         claims = jwt.decode(
             token,
@@ -65,10 +68,11 @@ def decode_token(token: str) -> TokenClaims:
         raise InvalidToken("the token is not yet valid") from None
     except jwt.InvalidTokenError as error:
         raise InvalidToken(f"the token is invalid ({type(error).__name__})") from None
-    return TokenClaims(
-        user_id=_user_id(claims["sub"]),
-        expires_at=datetime.fromtimestamp(claims["exp"], tz=UTC),
-    )
+    try:
+        expires_at = datetime.fromtimestamp(claims["exp"], tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        raise InvalidToken("the token's exp is out of range") from None
+    return TokenClaims(user_id=_user_id(claims["sub"]), expires_at=expires_at)
 
 
 def _user_id(subject: object) -> Any:

@@ -25,7 +25,7 @@ import asyncio
 import enum
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, ClassVar
 
 from channels.consumer import get_handler_name
@@ -88,15 +88,23 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
     application_state: WebSocketState
 
     async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
+        loop = asyncio.get_running_loop()
         self.scope = scope
         self.client_state = WebSocketState.CONNECTING
         self.application_state = WebSocketState.CONNECTING
+        # Set by the reader, for the heartbeat: when the client's last message was
+        # read, and whether the reader has read all that arrived and waits for more.
+        self.last_client_message_at = loop.time()
+        self.waiting_for_client = False
         self._transport_send = send
         # Channels' own send paths (accept, close, send) all end in base_send.
         self.base_send = self.send_message
         self._handling = asyncio.Lock()
         self._background: set[asyncio.Task[Any]] = set()
-        self._stopped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._stopped: asyncio.Future[None] = loop.create_future()
+        self._finished = False
+        # An instance copy: `groups` is often a class attribute, and joining and leaving change it.
+        self.groups = list(self.groups or [])
         self.channel_layer = None
         if self.channel_layer_alias is not None:
             self.channel_layer = get_channel_layer(self.channel_layer_alias)
@@ -108,10 +116,16 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         try:
             await _until_first_returns(*sources)
         finally:
+            # However the consumer stopped (a disconnect, a crash, daphne cancelling it on
+            # shutdown): stop timers first, so that nothing starts new work, then end the
+            # background work, then leave the groups, so that no push piles up for a channel
+            # that nobody reads.
+            self._finished = True
+            self.connection_finished()
             for task in self._background:
                 task.cancel()
             await asyncio.gather(*self._background, return_exceptions=True)
-            self.connection_finished()
+            await self._leave_groups()
 
     def connection_finished(self) -> None:
         """
@@ -120,15 +134,17 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         not called). Release timers and other per-connection resources here.
         """
 
-    def run_in_background(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
+    def run_in_background(self, work: Coroutine[Any, Any, Any]) -> None:
         """
         Run `work` beside the message loop; it is cancelled when the connection
         ends. If it raises, the consumer stops as if a handler had raised.
         """
+        if self._finished:
+            work.close()
+            return
         task = asyncio.ensure_future(work)
         self._background.add(task)
         task.add_done_callback(self._background_done)
-        return task
 
     def _background_done(self, task: asyncio.Task[Any]) -> None:
         self._background.discard(task)
@@ -141,16 +157,29 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             self._stopped.set_exception(error)
 
     async def join_group(self, group: str) -> None:
-        """Join `group` now; it is left on disconnect, like the groups in `groups`."""
+        """Join `group` now; it is left when the connection ends, like the groups in `groups`."""
         self.groups.append(group)
         await self.channel_layer.group_add(group, self.channel_name)
+
+    async def _leave_groups(self) -> None:
+        """Leave every group joined, once."""
+        while self.groups and self.channel_layer is not None:
+            group = self.groups.pop()
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # the layer is down: its group expiry will drop the channel
+                logger.warning("Could not leave group %s", group, exc_info=True)
 
     # --- Sources of messages ------------------------------------------------
 
     async def _read_client(self, receive: Receive) -> None:
+        loop = asyncio.get_running_loop()
         try:
             while True:
+                self.waiting_for_client = True
                 message = await receive()
+                self.waiting_for_client = False
+                self.last_client_message_at = loop.time()
                 self._track_client(message["type"])
                 await self.dispatch(message)
         except StopConsumer:
@@ -302,8 +331,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         self.client_state = WebSocketState.DISCONNECTED
         code = message.get("code", CLOSE_NO_STATUS)
         logger.info("WebSocket %s closed by the client with code %s", self.scope.get("path", "?"), code)
-        for group in self.groups:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        await self._leave_groups()
         await self.disconnect(code)
         raise StopConsumer()
 

@@ -50,9 +50,8 @@ async def isolated_async_state() -> AsyncIterator[None]:
 
 @pytest.fixture
 def in_memory_layer(settings: Any) -> None:
-    """The in-memory channel layer, whatever REDIS_URL says, with a fast push poller."""
+    """The in-memory channel layer, whatever REDIS_URL says."""
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    settings.PUSH_POLL_INTERVAL = 0.05
 
 
 @pytest.fixture(scope="session")
@@ -84,3 +83,10 @@ def other_user(django_user_model: Any) -> Any:
 @pytest.fixture
 def token(user: Any) -> str:
     return issue_token(user)
+
+
+@pytest.fixture
+def post() -> Any:
+    from comments.models import Post
+
+    return Post.objects.create(title="A post")

@@ -24,12 +24,17 @@ def run(*args: str) -> str:
 def test_issue_token_prints_a_token_for_the_user_valid_for_an_hour(user: Any) -> None:
     claims = decode_token(run("issue_token", "alice").strip())
     assert claims.user_id == user.pk
-    assert 3590 <= (claims.expires_at - timezone.now()).total_seconds() <= 3600
+    assert 3599 < (claims.expires_at - timezone.now()).total_seconds() <= 3601
 
 
 def test_issue_token_honours_ttl(user: Any) -> None:
     claims = decode_token(run("issue_token", "alice", "--ttl", "120").strip())
-    assert 110 <= (claims.expires_at - timezone.now()).total_seconds() <= 120
+    assert 119 < (claims.expires_at - timezone.now()).total_seconds() <= 121
+
+
+def test_a_one_second_token_is_valid_for_at_least_a_second(user: Any) -> None:
+    claims = decode_token(run("issue_token", "alice", "--ttl", "1").strip())
+    assert 0.9 < (claims.expires_at - timezone.now()).total_seconds() <= 2
 
 
 @pytest.mark.parametrize(

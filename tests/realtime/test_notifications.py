@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 from typing import Any
+from unittest import mock
 
 import pytest
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.core.management import call_command
+from django.db import connections
 
 from project.asgi import application
-from realtime import feed, poller
+from realtime import feed, reconcile
 from realtime.consumers import NotificationsConsumer, UserNotifications
 from realtime.frames import notification_frame
 from realtime.models import Notification
+from realtime.selectors import NOTIFICATION_FEEDS
 from realtime.services import anotify_user, notifications_group, notify_user
 from realtime.tokens import issue_token
 
@@ -33,6 +39,12 @@ async def texts(communicator: WebsocketCommunicator, count: int) -> list[str]:
 
 async def notify_texts(user: Any, *words: str) -> list[Notification]:
     return [await anotify_user(user, {"text": word}) for word in words]
+
+
+async def notify_unheard(user: Any, text: str) -> Notification:
+    """Store a notification whose publish this process never hears (lost, or made by another process)."""
+    with mock.patch("realtime.services._publish"):
+        return await anotify_user(user, {"text": text})
 
 
 # --- Messages ---------------------------------------------------------------------
@@ -130,6 +142,17 @@ async def test_a_notification_never_reaches_another_user(user: Any, other_user: 
     assert await theirs.receive_nothing()
     await mine.disconnect()
     await theirs.disconnect()
+
+
+async def test_a_sequence_number_is_never_given_twice_even_after_a_delete(user: Any, token: str) -> None:
+    communicator = await connect(token)
+    (first,) = await notify_texts(user, "first")
+    assert await texts(communicator, 1) == ["first"]
+    await first.adelete()
+    (second,) = await notify_texts(user, "second")
+    assert second.seq == 2
+    assert await texts(communicator, 1) == ["second"]
+    await communicator.disconnect()
 
 
 async def test_notifications_of_a_user_are_numbered_in_order(user: Any, other_user: Any) -> None:
@@ -270,8 +293,7 @@ async def test_a_notification_committed_just_after_accept_arrives_without_since(
 
 async def test_a_lost_live_event_is_filled_in_from_the_database(user: Any, token: str) -> None:
     communicator = await connect(token)
-    # Stored but never published, as when an event is lost between processes.
-    await Notification.objects.acreate(recipient=user, seq=1, payload={"text": "lost"})
+    await notify_unheard(user, "lost")
     await notify_texts(user, "next")
     assert await texts(communicator, 2) == ["lost", "next"]
     await communicator.disconnect()
@@ -287,24 +309,45 @@ async def test_a_duplicate_live_event_is_dropped(user: Any, token: str) -> None:
     await communicator.disconnect()
 
 
-# --- Pushes from other processes without Redis ------------------------------------
+# --- What the channel layer lost or never carried ------------------------------------
 
 
-@pytest.mark.usefixtures("in_memory_layer")
-async def test_without_redis_a_notification_stored_elsewhere_is_pushed_by_polling(user: Any, token: str) -> None:
+@pytest.fixture
+def fast_feed_checks(settings: Any) -> None:
+    settings.FEED_CHECK_INTERVAL = 0.05
+
+
+@pytest.mark.usefixtures("fast_feed_checks")
+async def test_a_lost_last_notification_is_delivered_by_the_feed_check(user: Any, token: str) -> None:
     communicator = await connect(token)
-    # Stored without a publish this process could hear, as by `manage.py notify`.
-    await Notification.objects.acreate(recipient=user, seq=1, payload={"text": "from a worker"})
-    assert await texts(communicator, 1) == ["from a worker"]
+    await notify_unheard(user, "lost, and nothing follows")
+    assert await texts(communicator, 1) == ["lost, and nothing follows"]
     assert await communicator.receive_nothing(timeout=0.2)
     await communicator.disconnect()
 
 
-@pytest.mark.usefixtures("in_memory_layer")
-async def test_the_poller_runs_only_while_a_feed_is_open(token: str) -> None:
+@pytest.mark.usefixtures("fast_feed_checks", "in_memory_layer")
+async def test_without_redis_a_notification_stored_by_another_process_arrives(user: Any, token: str) -> None:
+    communicator = await connect(token)
+
+    def notify_as_another_process() -> None:
+        try:
+            call_command("notify", "alice", "from the shell", stdout=io.StringIO())
+        finally:
+            connections.close_all()
+
+    await asyncio.to_thread(notify_as_another_process)
+    assert await texts(communicator, 1) == ["from the shell"]
+    await communicator.disconnect()
+
+
+async def test_feed_checks_run_only_while_a_feed_is_open(user: Any, token: str) -> None:
     first, second = await connect(token), await connect(token)
-    assert [p.users for p in poller._pollers.values()] == [2]
+    (reconciler,) = reconcile._reconcilers.values()
+    assert [len(watchers) for watchers in reconciler.watchers[NOTIFICATION_FEEDS].values()] == [2]
     await first.disconnect()
-    assert [p.users for p in poller._pollers.values()] == [1]
+    assert [len(watchers) for watchers in reconciler.watchers[NOTIFICATION_FEEDS].values()] == [1]
     await second.disconnect()
-    assert poller._pollers == {}
+    assert reconcile._reconcilers == {}
+    assert reconciler.task is not None
+    assert reconciler.task.cancelled() or reconciler.task.cancelling()

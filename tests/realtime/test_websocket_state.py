@@ -424,3 +424,61 @@ async def test_handling_messages_takes_no_thread_hop(monkeypatch: pytest.MonkeyP
         assert await communicator.receive_json_from() == {"got": number}
     await communicator.disconnect()
     assert hops == []
+
+
+# --- Whatever ends a consumer, it leaves its groups and starts nothing new ---------------
+
+
+class Crashes(GroupMember):
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        raise KeyError("a bug in a handler")
+
+
+def record_discards(consumer: WebSocketConsumer, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    discarded: list[tuple[str, str]] = []
+    original = consumer.channel_layer.group_discard
+
+    async def recording_discard(group: str, channel: str) -> None:
+        discarded.append((group, channel))
+        await original(group, channel)
+
+    monkeypatch.setattr(consumer.channel_layer, "group_discard", recording_discard)
+    return discarded
+
+
+async def test_a_crashed_consumer_leaves_its_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    communicator, consumer = await connected(Crashes)
+    discarded = record_discards(consumer, monkeypatch)
+    await communicator.send_to(text_data="boom")
+    with pytest.raises(KeyError):
+        await communicator.wait()
+    assert discarded == [("room", consumer.channel_name)]
+
+
+async def test_a_cancelled_consumer_leaves_its_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    communicator, consumer = await connected(GroupMember)
+    discarded = record_discards(consumer, monkeypatch)
+    communicator.future.cancel()  # what daphne does to every application on shutdown
+    with pytest.raises(asyncio.CancelledError):
+        await communicator.future
+    assert discarded == [("room", consumer.channel_name)]
+
+
+async def test_groups_joined_per_instance_do_not_leak_into_the_class() -> None:
+    communicator, consumer = await connected(GroupMember)
+    await consumer.join_group("extra")
+    await communicator.disconnect()
+    assert GroupMember.groups == ["room"]
+
+
+async def test_no_background_work_starts_once_the_consumer_finished() -> None:
+    communicator, consumer = await connected(Recorder)
+    await communicator.disconnect()
+    ran: list[str] = []
+
+    async def work() -> None:
+        ran.append("ran")
+
+    consumer.run_in_background(work())
+    await asyncio.sleep(0.01)
+    assert (ran, consumer._background) == ([], set())

@@ -129,7 +129,7 @@ async def test_a_client_answering_pings_stays_open(fast_heartbeat_server: LiveSe
 
 
 async def test_an_expired_token_closes_the_connection_with_4401(daphne_server: LiveServer, user: Any) -> None:
-    async with presenting(daphne_server, issue_token(user, ttl=timedelta(seconds=1)), "query") as ws:
+    async with presenting(daphne_server, issue_token(user, ttl=timedelta(seconds=2)), "query") as ws:
         assert await closed_with(ws) == 4401
 
 

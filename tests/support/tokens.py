@@ -39,4 +39,6 @@ REFUSED_TOKENS: dict[str, Callable[[Any], str]] = {
     "sub-boolean": lambda user: signed(sub=True, exp=in_seconds(60)),
     "sub-list": lambda user: signed(sub=[user.pk], exp=in_seconds(60)),
     "missing-user": lambda user: signed(sub=str(user.pk + 1000), exp=in_seconds(60)),
+    "exp-out-of-range": lambda user: signed(sub=str(user.pk), exp=10**13),
+    "non-ascii": lambda user: "eyJé.eyJ.sig",
 }

@@ -1,0 +1,110 @@
+"""`/ws/live-comments/<post_id>` (PROTOCOL.md, the live-comments row, "Nothing lost")."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import DatabaseError
+
+from comments import selectors
+from comments.frames import comment_created_frame
+from comments.messages import InvalidNewComment, parse_new_comment
+from comments.models import Post
+from comments.services import CommentCreated, CommentRemoved, CommentUnhidden, comment_create, post_group
+from realtime.close_codes import CLOSE_NOT_FOUND
+from realtime.feed import Entry
+from realtime.feed_consumer import FeedConsumer
+from realtime.frames import ErrorCode
+
+logger = logging.getLogger(__name__)
+
+create_comment = database_sync_to_async(comment_create)
+post_exists = database_sync_to_async(selectors.post_exists)
+
+
+class LiveCommentsConsumer(FeedConsumer):
+    """
+    Watch a post's comments and write new ones. A post that does not exist is
+    refused before accept. `?since=<comment_id>` replays the visible comments
+    after it, then live ones follow, with no gap and no duplicate. The author of
+    a comment gets its `comment_created` acknowledgement after the commit, and
+    then, like every other watcher, its `comment` frame.
+    """
+
+    client_messages = {**FeedConsumer.client_messages, "new_comment": "on_new_comment"}
+
+    post_id: int
+
+    async def connect(self) -> None:
+        self.post_id = int(self.scope["url_route"]["kwargs"]["post_id"])
+        if not await post_exists(post_id=self.post_id):
+            await self.close(CLOSE_NOT_FOUND)
+            return
+        await super().connect()
+
+    def feed_group(self) -> str:
+        return post_group(self.post_id)
+
+    def feed_source(self) -> PostComments:
+        return PostComments(self.post_id)
+
+    async def on_new_comment(self, message: dict[str, Any]) -> None:
+        try:
+            new = parse_new_comment(message, max_length=settings.COMMENT_MAX_LENGTH)
+        except InvalidNewComment as invalid:
+            await self.send_error(invalid.code, str(invalid))
+            return
+        try:
+            comment, _ = await create_comment(
+                post_id=self.post_id, author=self.user, body=new.body, client_id=new.client_id
+            )
+        except Post.DoesNotExist:
+            await self.send_error(ErrorCode.NOT_FOUND, "This post no longer exists; the comment was not saved.")
+            return
+        except DatabaseError:
+            logger.exception("Could not save a comment on post %s", self.post_id)
+            await self.send_error(
+                ErrorCode.UNAVAILABLE, "The comment could not be saved; send it again with the same client_id."
+            )
+            return
+        await self.send_json(comment_created_frame(comment))
+
+    # --- Channel-layer events of the post's group --------------------------------
+
+    async def comment_created(self, event: CommentCreated) -> None:
+        await self.deliver(event["seq"], dict(event["frame"]))
+
+    async def comment_hidden(self, event: CommentRemoved) -> None:
+        await self.send_json({"type": "comment_hidden", "comment_id": event["comment_id"]})
+
+    async def comment_unhidden(self, event: CommentUnhidden) -> None:
+        await self.send_json({"type": "comment_unhidden", "comment": event["frame"]["comment"]})
+
+    async def comment_deleted(self, event: CommentRemoved) -> None:
+        await self.send_json({"type": "comment_deleted", "comment_id": event["comment_id"]})
+
+
+class PostComments:
+    """One post's visible comments as a feed source (realtime/feed.py)."""
+
+    kind = selectors.COMMENT_FEEDS
+
+    def __init__(self, post_id: int) -> None:
+        self.post_id = post_id
+        self.key = post_id
+
+    async def high_water(self) -> int:
+        return await database_sync_to_async(selectors.comment_high_water)(post_id=self.post_id)
+
+    async def after_id(self, since_id: int, upto_seq: int, limit: int) -> list[Entry]:
+        return await database_sync_to_async(selectors.comments_after_id)(
+            post_id=self.post_id, since_id=since_id, upto_seq=upto_seq, limit=limit
+        )
+
+    async def seq_range(self, after_seq: int, upto_seq: int, limit: int) -> list[Entry]:
+        return await database_sync_to_async(selectors.comments_in_seq_range)(
+            post_id=self.post_id, after_seq=after_seq, upto_seq=upto_seq, limit=limit
+        )

@@ -1,0 +1,61 @@
+"""
+The base of token endpoints that deliver a feed (realtime/feed.py): join the
+feed's group and read its high-water mark before accepting, replay after
+`?since=` once accepted, then deliver live events in order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from realtime import reconcile
+from realtime.authenticated import TokenConsumer
+from realtime.feed import FeedSource, InvalidSince, SequencedFeed, since_from_query
+from realtime.frames import ErrorCode
+from realtime.websocket import Message
+
+
+class FeedConsumer(TokenConsumer):
+    feed: SequencedFeed | None = None
+    source: FeedSource | None = None
+
+    def feed_group(self) -> str:
+        """The channel-layer group whose events feed this connection."""
+        raise NotImplementedError
+
+    def feed_source(self) -> FeedSource:
+        """Where this connection's entries are read from."""
+        raise NotImplementedError
+
+    async def connect(self) -> None:
+        await self.join_group(self.feed_group())
+        self.source = self.feed_source()
+        self.feed = SequencedFeed(self.source, self.send_json)
+        await self.feed.open()
+        reconcile.watch(self.source.kind, self.source.key, self)
+        await super().connect()
+        try:
+            since = since_from_query(self.scope)
+        except InvalidSince as error:
+            await self.send_error(ErrorCode.INVALID_SINCE, f"{error}; nothing was replayed.")
+            return
+        if since is not None:
+            await self.feed.replay(since)
+
+    async def deliver(self, seq: int, frame: dict[str, Any]) -> None:
+        """A live event for the feed's entry `seq`."""
+        assert self.feed is not None
+        await self.feed.live(seq, frame)
+
+    def feed_position(self) -> int:
+        return self.feed.delivered_seq if self.feed is not None else 0
+
+    async def feed_catch_up(self, event: Message) -> None:
+        """realtime/reconcile.py found the feed behind the database."""
+        assert self.feed is not None
+        await self.feed.catch_up(event["upto"])
+
+    def connection_finished(self) -> None:
+        super().connection_finished()
+        if self.source is not None:
+            reconcile.unwatch(self.source.kind, self.source.key, self)

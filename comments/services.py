@@ -8,17 +8,15 @@ post's comments commit in `seq` order (realtime/feed.py).
 
 from __future__ import annotations
 
-from functools import partial
-from typing import Any, Literal, TypedDict
+from typing import Literal, TypedDict
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from comments.frames import CommentFrame, comment_frame
 from comments.models import Comment, Post
+from realtime.publish import Publication, publish_on_commit
 
 
 class CommentCreated(TypedDict):
@@ -35,9 +33,6 @@ class CommentRemoved(TypedDict):
 class CommentUnhidden(TypedDict):
     type: Literal["comment.unhidden"]
     frame: CommentFrame
-
-
-Publication = tuple[str, dict[str, Any]]
 
 
 def post_group(post_id: int) -> str:
@@ -71,7 +66,7 @@ def _create_once(*, post_id: int, author: AbstractBaseUser, body: str, client_id
         comment = Comment.objects.create(
             post=post, author=author, body=body, client_id=client_id, seq=post.last_comment_seq
         )
-        transaction.on_commit(partial(_publish, [created_publication(comment)]), robust=True)
+        publish_on_commit([created_publication(comment)])
     return comment, True
 
 
@@ -86,8 +81,7 @@ def comments_hide(*, comments: QuerySet[Comment]) -> int:
     with transaction.atomic():
         hidden = list(comments.select_for_update().filter(is_hidden=False).values_list("pk", "post_id"))
         Comment.objects.filter(pk__in=[pk for pk, _ in hidden]).update(is_hidden=True)
-        publications = [removed_publication("comment.hidden", pk, post_id) for pk, post_id in hidden]
-        transaction.on_commit(partial(_publish, publications), robust=True)
+        publish_on_commit(removed_publication("comment.hidden", pk, post_id) for pk, post_id in hidden)
     return len(hidden)
 
 
@@ -101,7 +95,7 @@ def comments_unhide(*, comments: QuerySet[Comment]) -> int:
             comment.is_hidden = False
             event: CommentUnhidden = {"type": "comment.unhidden", "frame": comment_frame(comment)}
             publications.append((post_group(comment.post_id), dict(event)))
-        transaction.on_commit(partial(_publish, publications), robust=True)
+        publish_on_commit(publications)
     return len(shown)
 
 
@@ -110,8 +104,7 @@ def comments_delete(*, comments: QuerySet[Comment]) -> int:
     with transaction.atomic():
         doomed = list(comments.select_for_update().values_list("pk", "post_id"))
         Comment.objects.filter(pk__in=[pk for pk, _ in doomed]).delete()
-        publications = [removed_publication("comment.deleted", pk, post_id) for pk, post_id in doomed]
-        transaction.on_commit(partial(_publish, publications), robust=True)
+        publish_on_commit(removed_publication("comment.deleted", pk, post_id) for pk, post_id in doomed)
     return len(doomed)
 
 
@@ -123,12 +116,3 @@ def created_publication(comment: Comment) -> Publication:
 def removed_publication(event_type: Literal["comment.hidden", "comment.deleted"], pk: int, post_id: int) -> Publication:
     event: CommentRemoved = {"type": event_type, "comment_id": pk}
     return post_group(post_id), dict(event)
-
-
-def _publish(publications: list[Publication]) -> None:
-    async def send_all() -> None:
-        layer = get_channel_layer()
-        for group, event in publications:
-            await layer.group_send(group, event)
-
-    async_to_sync(send_all)()

@@ -18,9 +18,15 @@ from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from comments.routing import websocket_urlpatterns as comments_urlpatterns  # noqa: E402
+from realtime.channel_layer import RedisUnreachable, check_redis  # noqa: E402
 from realtime.origin import OriginCheckMiddleware  # noqa: E402
 from realtime.routing import unknown_path  # noqa: E402
 from realtime.routing import websocket_urlpatterns as realtime_urlpatterns  # noqa: E402
+
+try:
+    check_redis()
+except RedisUnreachable as unreachable:
+    raise SystemExit(str(unreachable)) from None
 
 http_application = ASGIStaticFilesHandler(django_application) if settings.SERVE_STATIC else django_application
 

@@ -91,6 +91,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer ----------------------------------------------------------
 
+# A connection with more live events waiting than this is closed with 4410: it
+# reconnects with `since` and loses nothing (README, "Slow clients").
+CHANNEL_BACKLOG_LIMIT: int = env.int("CHANNEL_BACKLOG_LIMIT", default=1000)
+
+# Without REDIS_URL: the in-memory layer, one process. With it: channels-redis'
+# pub/sub layer (README, "Choosing the channel layer" has the measurements).
 REDIS_URL: str = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -100,7 +106,14 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            # Room for a backlog past CHANNEL_BACKLOG_LIMIT, so that a slow connection is
+            # closed (and reconnects with `since`) before events to it are dropped.
+            "CONFIG": {"capacity": 2 * CHANNEL_BACKLOG_LIMIT},
+        }
+    }
 
 # --- WebSocket protocol (PROTOCOL.md) ---------------------------------------
 

@@ -21,6 +21,8 @@ CLOSE_TOKEN_EXPIRED = 4401
 # such object (a post that does not exist).
 CLOSE_NOT_FOUND = 4404
 CLOSE_HEARTBEAT_TIMEOUT = 4408
+# More live events wait for the connection than it can take: reconnect with `since`.
+CLOSE_FELL_BEHIND = 4410
 CLOSE_RATE_LIMITED = 4429
 
 # RFC 6455 registry codes (1001-1015) requested after accept are sent as

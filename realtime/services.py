@@ -9,17 +9,15 @@ signals, the shell. From async code, `await anotify_user(user, payload)`.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any, Literal, TypedDict
 
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
 from realtime.frames import NotificationFrame, notification_frame
 from realtime.models import Notification, NotificationSequence
+from realtime.publish import publish_on_commit
 
 
 class NotificationCreated(TypedDict):
@@ -40,7 +38,7 @@ def notify_user(user: AbstractBaseUser, payload: dict[str, Any]) -> Notification
         raise TypeError(f"A notification payload must be a dict, not {type(payload).__name__}.")
     with transaction.atomic():
         notification = Notification.objects.create(recipient_id=user.pk, seq=_next_seq(user.pk), payload=payload)
-        transaction.on_commit(partial(_publish, notification), robust=True)
+        publish_on_commit([notification_publication(notification)])
     return notification
 
 
@@ -69,7 +67,3 @@ def notification_publication(notification: Notification) -> tuple[str, Notificat
         "notification": notification_frame(notification),
     }
     return notifications_group(notification.recipient_id), event
-
-
-def _publish(notification: Notification) -> None:
-    async_to_sync(get_channel_layer().group_send)(*notification_publication(notification))

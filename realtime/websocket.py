@@ -32,9 +32,11 @@ from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from realtime import codec
-from realtime.close_codes import CLOSE_NORMAL, is_sendable_after_accept, sendable_after_accept
+from realtime.channel_layer import backlog
+from realtime.close_codes import CLOSE_FELL_BEHIND, CLOSE_NORMAL, is_sendable_after_accept, sendable_after_accept
 from realtime.frames import ErrorCode, error_frame
 
 logger = logging.getLogger(__name__)
@@ -42,6 +44,11 @@ logger = logging.getLogger(__name__)
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+
+FELL_BEHIND: Message = {"type": "realtime.fell_behind"}
+# Seconds to wait before reading a failed channel layer again, doubling up to the maximum.
+LAYER_RETRY_FIRST = 0.5
+LAYER_RETRY_MAX = 10.0
 
 # ASGI "websocket.disconnect" without a code means 1005 (no status received).
 CLOSE_NO_STATUS = 1005
@@ -110,9 +117,13 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             self.channel_layer = get_channel_layer(self.channel_layer_alias)
         sources: list[Awaitable[None]] = [self._stopped, self._read_client(receive)]
         if self.channel_layer is not None:
-            self.channel_name = await self.channel_layer.new_channel()
-            self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
-            sources.append(self._read_channel_layer())
+            try:
+                self.channel_name = await self.channel_layer.new_channel()
+            except Exception:
+                self._lose_channel_layer("could not open a channel")
+            else:
+                self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+                sources.append(self._read_channel_layer())
         try:
             await _until_first_returns(*sources)
         finally:
@@ -157,9 +168,29 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             self._stopped.set_exception(error)
 
     async def join_group(self, group: str) -> None:
-        """Join `group` now; it is left when the connection ends, like the groups in `groups`."""
+        """
+        Join `group` now; it is left when the connection ends, like the groups in
+        `groups`. If the channel layer fails, the connection goes on without it.
+        """
+        if self.channel_layer_alias is None:
+            raise RuntimeError(f"{type(self).__name__} has no channel layer (channel_layer_alias = None).")
+        if self.channel_layer is None:
+            return
+        try:
+            await self.channel_layer.group_add(group, self.channel_name)
+        except Exception:
+            self._lose_channel_layer(f"could not join {group}")
+            return
         self.groups.append(group)
-        await self.channel_layer.group_add(group, self.channel_name)
+
+    def _lose_channel_layer(self, what: str) -> None:
+        """
+        Go on without the channel layer (Redis is away): no live events reach this
+        connection through it; feeds still get theirs from the feed checks
+        (realtime/reconcile.py). The next connection tries the layer again.
+        """
+        logger.warning("Channel layer unavailable (%s): %s goes on without it", what, self.scope.get("path"))
+        self.channel_layer = None
 
     async def _leave_groups(self) -> None:
         """Leave every group joined, once."""
@@ -186,9 +217,24 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             pass
 
     async def _read_channel_layer(self) -> None:
+        failures = 0
         try:
             while True:
-                await self.dispatch(await self.channel_receive())
+                try:
+                    message = await self.channel_receive()
+                except Exception:  # the layer lost Redis: wait, then read again
+                    failures += 1
+                    if failures == 1:
+                        logger.warning("Reading the channel layer failed; retrying", exc_info=True)
+                    await asyncio.sleep(min(LAYER_RETRY_MAX, LAYER_RETRY_FIRST * 2 ** (failures - 1)))
+                    continue
+                failures = 0
+                if (
+                    self.application_state is WebSocketState.CONNECTED
+                    and backlog(self.channel_layer, self.channel_name) > settings.CHANNEL_BACKLOG_LIMIT
+                ):
+                    await self.dispatch(FELL_BEHIND)
+                await self.dispatch(message)
         except StopConsumer:
             pass
 
@@ -325,6 +371,16 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             await self.send_error(ErrorCode.INVALID_JSON, str(error))
             return
         await self.receive_json(content, **kwargs)
+
+    async def realtime_fell_behind(self, event: Message) -> None:
+        """More live events wait for this connection than `CHANNEL_BACKLOG_LIMIT`: it cannot keep up."""
+        logger.warning(
+            "WebSocket %s fell behind: more than %s live events waiting; closing with %s",
+            self.scope.get("path", "?"),
+            settings.CHANNEL_BACKLOG_LIMIT,
+            CLOSE_FELL_BEHIND,
+        )
+        await self.close(CLOSE_FELL_BEHIND)
 
     async def websocket_disconnect(self, message: Message) -> None:
         """The client closed (or the transport failed): leave groups, call `disconnect(code)`, stop."""

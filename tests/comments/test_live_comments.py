@@ -345,7 +345,7 @@ async def test_a_comment_written_while_replay_runs_arrives_once_after_the_replay
 
 async def test_a_lost_live_event_is_filled_in_from_the_database(post: Post, user: Any, token: str) -> None:
     communicator = await watch(post, token)
-    with mock.patch("comments.services._publish"):
+    with mock.patch("realtime.publish.publish"):
         await write(post, user, "lost on the way")
     await write(post, user, "next")
     assert await comment_frames(communicator, 2) == ["lost on the way", "next"]

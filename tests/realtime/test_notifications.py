@@ -43,7 +43,7 @@ async def notify_texts(user: Any, *words: str) -> list[Notification]:
 
 async def notify_unheard(user: Any, text: str) -> Notification:
     """Store a notification whose publish this process never hears (lost, or made by another process)."""
-    with mock.patch("realtime.services._publish"):
+    with mock.patch("realtime.publish.publish"):
         return await anotify_user(user, {"text": text})
 
 

@@ -1,0 +1,198 @@
+"""
+Scale-out scenarios (issue 5): two daphne processes on PostgreSQL and Redis.
+
+    python -m bench.scaleout fanout [--layer pubsub|core] [--watchers 1000] [--comments 50]
+    python -m bench.scaleout connections [--connections 10000]
+
+fanout: watchers of one post split over two processes and several client
+processes; one writer posts comments at a steady rate; every watcher must get
+every comment. Reports delivery latency (writer's send to watcher's receipt)
+p50/p99/max, loss, closes, application exceptions, peak database connections.
+
+connections: idle authenticated /ws/notifications connections (heartbeat on)
+split over two processes, held past one heartbeat; reports refused or dropped
+connections and memory per connection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.support import environment as env
+from bench.support import servers
+from bench.support.stats import percentile
+
+OUT = Path(__file__).resolve().parent / "out"
+LAYER_SETTINGS = {"pubsub": "project.settings", "core": "bench.settings.redis_core"}
+CLIENT_PROCESSES = 4
+
+
+def fanout(layer: str, watchers: int, comments: int, interval: float) -> dict[str, Any]:
+    env.fresh_database()
+    tokens = env.seed_users(watchers + 1, "watcher")
+    post_id = env.create_post()
+    server_env = env.server_env(DJANGO_SETTINGS_MODULE=LAYER_SETTINGS[layer])
+    with env.workdir() as work:
+        pair = [servers.daphne(f"daphne-{layer}-{n}", server_env, work) for n in range(2)]
+        try:
+            urls = [
+                f"{pair[n % 2].ws_url}/ws/live-comments/{post_id}?token={token}" for n, token in enumerate(tokens[1:])
+            ]
+            crowds = _start_crowds(work, urls, record_types=["comment"], expect=comments, deadline=300)
+            with env.ConnectionSampler() as sampler:
+                writer = env.spawn_client(
+                    "bench.clients.writer",
+                    {
+                        "url": f"{pair[0].ws_url}/ws/live-comments/{post_id}?token={tokens[0]}",
+                        "count": comments,
+                        "interval": interval,
+                        "result": str(work / "writer-result.json"),
+                    },
+                    work,
+                    "writer",
+                )
+                writer.wait(timeout=300)
+                _finish(work, crowds, grace=30)
+            written = json.loads((work / "writer-result.json").read_text())
+            results = [json.loads((work / f"crowd-{n}-result.json").read_text()) for n in range(len(crowds))]
+            exceptions = sum(env.exceptions_in(server.log_path) for server in pair)
+        finally:
+            for server in pair:
+                server.stop()
+    sent_at = {comment_id: sent for _, comment_id, sent, _ in written["acks"]}
+    latencies = [at - sent_at[cid] for r in results for _, cid, at in r["frames"] if cid in sent_at]
+    delivered = {(n, r_index, cid) for r_index, r in enumerate(results) for n, cid, _ in r["frames"]}
+    expected = watchers * len(written["acks"])
+    return {
+        "scenario": "fanout",
+        "layer": layer,
+        "watchers": watchers,
+        "comments_acked": len(written["acks"]),
+        "writer_errors": len(written["errors"]),
+        "connected": sum(r["connected"] for r in results),
+        "handshake_failures": _merge(r["failures"] for r in results),
+        "closes": _merge(r["closes"] for r in results),
+        "deliveries_expected": expected,
+        "deliveries": len(delivered),
+        "lost": expected - len(delivered),
+        "latency_ms": {
+            "p50": 1000 * percentile(latencies, 0.50),
+            "p99": 1000 * percentile(latencies, 0.99),
+            "max": 1000 * max(latencies, default=float("nan")),
+        },
+        "server_exceptions": exceptions,
+        "peak_db_connections": sampler.peak,
+    }
+
+
+def connections(count: int, hold: float) -> dict[str, Any]:
+    env.fresh_database()
+    tokens = env.seed_users(count, "idle")
+    with env.workdir() as work:
+        pair = [servers.daphne(f"daphne-idle-{n}", env.server_env(), work) for n in range(2)]
+        try:
+            time.sleep(2)
+            rss_before = [server.rss_kib() for server in pair]
+            urls = [f"{pair[n % 2].ws_url}/ws/notifications?token={token}" for n, token in enumerate(tokens)]
+            started = time.monotonic()
+            with env.ConnectionSampler() as sampler:
+                crowds = _start_crowds(work, urls, record_types=[], expect=None, deadline=hold + 600)
+                connect_seconds = time.monotonic() - started
+                time.sleep(hold)  # past at least one heartbeat: every client must answer it
+                rss_after = [server.rss_kib() for server in pair]
+                _finish(work, crowds, grace=30)
+            results = [json.loads((work / f"crowd-{n}-result.json").read_text()) for n in range(len(crowds))]
+            exceptions = sum(env.exceptions_in(server.log_path) for server in pair)
+        finally:
+            for server in pair:
+                server.stop()
+    connected = sum(r["connected"] for r in results)
+    closes = _merge(r["closes"] for r in results)
+    return {
+        "scenario": "connections",
+        "connections": count,
+        "connected": connected,
+        "handshake_failures": _merge(r["failures"] for r in results),
+        "dropped_while_held": sum(closes.values()),
+        "closes": closes,
+        "connect_seconds": round(connect_seconds, 1),
+        "held_seconds": hold,
+        "rss_mib_before": [round(kib / 1024, 1) for kib in rss_before],
+        "rss_mib_after": [round(kib / 1024, 1) for kib in rss_after],
+        "kib_per_connection": round((sum(rss_after) - sum(rss_before)) / max(connected, 1), 1),
+        "server_exceptions": exceptions,
+        "peak_db_connections": sampler.peak,
+    }
+
+
+def _start_crowds(
+    work: Path, urls: list[str], *, record_types: list[str], expect: int | None, deadline: float
+) -> list[Any]:
+    shares = [urls[n::CLIENT_PROCESSES] for n in range(CLIENT_PROCESSES)]
+    processes = []
+    for n, share in enumerate(shares):
+        config = {
+            "urls": share,
+            "concurrency": 50,
+            "ready_file": str(work / f"crowd-{n}-ready"),
+            "deadline": deadline,
+            "record_types": record_types,
+            "expect": expect,
+            "result": str(work / f"crowd-{n}-result.json"),
+        }
+        processes.append(env.spawn_client("bench.clients.crowd", config, work, f"crowd-{n}"))
+    env.wait_for_files([work / f"crowd-{n}-ready" for n in range(len(shares))], timeout=600, processes=processes)
+    return processes
+
+
+def _finish(work: Path, crowds: list[Any], grace: float) -> None:
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(p.poll() is None for p in crowds):
+        time.sleep(0.2)
+    for process in crowds:
+        if process.poll() is None:
+            process.send_signal(signal.SIGUSR1)
+    for process in crowds:
+        process.wait(timeout=60)
+
+
+def _merge(counters: Any) -> dict[str, int]:
+    merged: dict[str, int] = {}
+    for counter in counters:
+        for key, value in counter.items():
+            merged[key] = merged.get(key, 0) + value
+    return merged
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="scenario", required=True)
+    fan = sub.add_parser("fanout")
+    fan.add_argument("--layer", choices=sorted(LAYER_SETTINGS), action="append")
+    fan.add_argument("--watchers", type=int, default=1000)
+    fan.add_argument("--comments", type=int, default=50)
+    fan.add_argument("--interval", type=float, default=0.2)
+    idle = sub.add_parser("connections")
+    idle.add_argument("--connections", type=int, default=10_000)
+    idle.add_argument("--hold", type=float, default=40.0)
+    args = parser.parse_args()
+    env.setup_django()
+    OUT.mkdir(exist_ok=True)
+    if args.scenario == "fanout":
+        for layer in args.layer or ["pubsub", "core"]:
+            result = fanout(layer, args.watchers, args.comments, args.interval)
+            print(json.dumps(result, indent=2))
+            (OUT / f"fanout-{layer}.json").write_text(json.dumps(result, indent=2))
+    else:
+        result = connections(args.connections, args.hold)
+        print(json.dumps(result, indent=2))
+        (OUT / "connections.json").write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

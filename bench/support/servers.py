@@ -1,0 +1,89 @@
+"""Server processes for benchmarks: start, wait until listening, read their memory, stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT = 60.0
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def rss_kib(self) -> int:
+        """Resident memory of the server process, KiB."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError(f"{self.name}: no VmRSS")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.alive():
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start(name: str, command: list[str], port: int, env: dict[str, str], log_dir: Path) -> Server:
+    log_path = log_dir / f"{name}.log"
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+    server = Server(name, port, process, log_path, env)
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if not server.alive():
+            raise RuntimeError(f"{name} exited:\n{log_path.read_text()[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return server
+        except OSError:
+            time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"{name} did not listen on {port} within {STARTUP_TIMEOUT} s")
+
+
+def daphne(name: str, env: dict[str, str], log_dir: Path, app: str = "project.asgi:application") -> Server:
+    """daphne with a listen backlog that holds thousands of simultaneous handshakes."""
+    port = free_port()
+    endpoint = f"tcp:port={port}:interface=127.0.0.1:backlog=4096"
+    command = [sys.executable, "-m", "daphne", "-e", endpoint, "--access-log", os.devnull, app]
+    return start(name, command, port, env, log_dir)
+
+
+def uvicorn(name: str, env: dict[str, str], log_dir: Path, app: str) -> Server:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+        "--no-access-log", "--backlog", "4096", "--log-level", "warning",
+    ]  # fmt: skip
+    return start(name, command, port, env, log_dir)

@@ -14,6 +14,8 @@ from typing import Any
 
 import environ
 
+from project.channel_layers import channel_layers_setting, sentinel_address
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -95,25 +97,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # reconnects with `since` and loses nothing (README, "Slow clients").
 CHANNEL_BACKLOG_LIMIT: int = env.int("CHANNEL_BACKLOG_LIMIT", default=1000)
 
-# Without REDIS_URL: the in-memory layer, one process. With it: channels-redis'
-# pub/sub layer (README, "Choosing the channel layer" has the measurements).
-REDIS_URL: str = env.str("REDIS_URL", default="")
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL}]},
-        }
-    }
-else:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
-            # Room for a backlog past CHANNEL_BACKLOG_LIMIT, so that a slow connection is
-            # closed (and reconnects with `since`) before events to it are dropped.
-            "CONFIG": {"capacity": 2 * CHANNEL_BACKLOG_LIMIT},
-        }
-    }
+# Without Redis: the in-memory layer, one process. With REDIS_URL (several
+# comma-separated URLs shard channels and groups over those hosts) or with
+# REDIS_SENTINELS: channels-redis' pub/sub layer. README, "Choosing the channel
+# layer" has the measurements behind that choice.
+REDIS_URLS: list[str] = env.list("REDIS_URL", default=[])
+REDIS_URL: str = ",".join(REDIS_URLS)
+REDIS_SENTINELS: list[tuple[str, int]] = [sentinel_address(a) for a in env.list("REDIS_SENTINELS", default=[])]
+REDIS_SENTINEL_MASTER: str = env.str("REDIS_SENTINEL_MASTER", default="mymaster")
+CHANNEL_LAYERS = channel_layers_setting(
+    redis_urls=REDIS_URLS,
+    sentinels=REDIS_SENTINELS,
+    sentinel_master=REDIS_SENTINEL_MASTER,
+    backlog_limit=CHANNEL_BACKLOG_LIMIT,
+)
 
 # --- WebSocket protocol (PROTOCOL.md) ---------------------------------------
 

@@ -2,13 +2,14 @@
 Operating the channel layer: a clear error when Redis is not there at start,
 and how many live events wait for one consumer.
 
-The layer itself is chosen in project/settings.py: the in-memory layer without
-`REDIS_URL`, channels-redis' pub/sub layer with it (README, "Choosing the
+The layer itself is configured in project/channel_layers.py: the in-memory layer
+without Redis, channels-redis' pub/sub layer with it (README, "Choosing the
 channel layer").
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import urlparse
 
@@ -16,6 +17,7 @@ import redis
 from channels.layers import InMemoryChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
+from redis.sentinel import Sentinel
 
 STARTUP_TIMEOUT = 3.0
 
@@ -25,18 +27,25 @@ class RedisUnreachable(Exception):
 
 
 def check_redis() -> None:
-    """With `REDIS_URL` set, make sure Redis answers, or raise `RedisUnreachable`."""
-    if not settings.REDIS_URL:
+    """With Redis configured, make sure every host answers, or raise `RedisUnreachable`."""
+    timeouts = {"socket_timeout": STARTUP_TIMEOUT, "socket_connect_timeout": STARTUP_TIMEOUT}
+    if settings.REDIS_SENTINELS:
+        master = settings.REDIS_SENTINEL_MASTER
+        where = f"REDIS_SENTINELS={','.join(f'{h}:{p}' for h, p in settings.REDIS_SENTINELS)} (master {master})"
+        _ping(lambda: Sentinel(settings.REDIS_SENTINELS, **timeouts).master_for(master, **timeouts), where)
         return
+    for url in settings.REDIS_URLS:
+        _ping(partial(redis.Redis.from_url, url, **timeouts), f"REDIS_URL={_without_password(url)}")
+
+
+def _ping(client_factory: Any, where: str) -> None:
     try:
-        client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=STARTUP_TIMEOUT, socket_connect_timeout=STARTUP_TIMEOUT
-        )
+        client = client_factory()
         client.ping()
         client.close()
     except (redis.RedisError, OSError, ValueError) as error:
         raise RedisUnreachable(
-            f"Cannot reach Redis at REDIS_URL={_without_password(settings.REDIS_URL)} ({error}). "
+            f"Cannot reach Redis at {where} ({error}). "
             "Start Redis or correct REDIS_URL; unset REDIS_URL to run one process on the in-memory channel layer."
         ) from None
 

@@ -14,14 +14,14 @@ from realtime.channel_layer import RedisUnreachable, backlog, check_redis
 from tests.support.live import free_port
 
 
-def test_no_redis_url_needs_no_redis(settings: Any) -> None:
-    settings.REDIS_URL = ""
+def test_no_redis_configured_needs_no_redis(settings: Any) -> None:
+    settings.REDIS_URLS, settings.REDIS_SENTINELS = [], []
     check_redis()
 
 
 def test_unreachable_redis_names_redis_url_without_its_password(settings: Any) -> None:
     port = free_port()
-    settings.REDIS_URL = f"redis://:hunter2@127.0.0.1:{port}/0"
+    settings.REDIS_URLS, settings.REDIS_SENTINELS = [f"redis://:hunter2@127.0.0.1:{port}/0"], []
     with pytest.raises(RedisUnreachable) as unreachable:
         check_redis()
     message = str(unreachable.value)
@@ -37,6 +37,14 @@ async def test_the_in_memory_backlog_counts_waiting_events() -> None:
     assert backlog(layer, channel) == 3
     await layer.receive(channel)
     assert backlog(layer, channel) == 2
+
+
+def test_unreachable_sentinels_are_named(settings: Any) -> None:
+    port = free_port()
+    settings.REDIS_SENTINELS, settings.REDIS_SENTINEL_MASTER = [("127.0.0.1", port)], "cache"
+    with pytest.raises(RedisUnreachable) as unreachable:
+        check_redis()
+    assert str(unreachable.value).startswith(f"Cannot reach Redis at REDIS_SENTINELS=127.0.0.1:{port} (master cache) (")
 
 
 @pytest.mark.services

@@ -33,9 +33,8 @@ CLIENT_PROCESSES = 4
 
 
 def fanout(layer: str, watchers: int, comments: int, interval: float) -> dict[str, Any]:
-    env.fresh_database()
-    tokens = env.seed_users(watchers + 1, "watcher")
-    post_id = env.create_post()
+    seed = env.fresh_database(users=watchers + 1)
+    tokens, post_id = seed.tokens, seed.post_ids[0]
     server_env = env.server_env(DJANGO_SETTINGS_MODULE=LAYER_SETTINGS[layer])
     with env.workdir() as work:
         pair = [servers.daphne(f"daphne-{layer}-{n}", server_env, work) for n in range(2)]
@@ -91,8 +90,7 @@ def fanout(layer: str, watchers: int, comments: int, interval: float) -> dict[st
 
 
 def connections(count: int, hold: float) -> dict[str, Any]:
-    env.fresh_database()
-    tokens = env.seed_users(count, "idle")
+    tokens = env.fresh_database(users=count).tokens
     with env.workdir() as work:
         pair = [servers.daphne(f"daphne-idle-{n}", env.server_env(), work) for n in range(2)]
         try:
@@ -181,7 +179,6 @@ def main() -> None:
     idle.add_argument("--connections", type=int, default=10_000)
     idle.add_argument("--hold", type=float, default=40.0)
     args = parser.parse_args()
-    env.setup_django()
     OUT.mkdir(exist_ok=True)
     if args.scenario == "fanout":
         for layer in args.layer or ["pubsub", "core"]:

@@ -14,7 +14,6 @@ from comments.frames import comment_created_frame
 from comments.messages import InvalidNewComment, parse_new_comment
 from comments.models import Post
 from comments.services import CommentCreated, CommentRemoved, CommentUnhidden, comment_create, post_group
-from realtime.close_codes import CLOSE_NOT_FOUND
 from realtime.feed import Entry
 from realtime.feed_consumer import FeedConsumer
 from realtime.frames import ErrorCode
@@ -22,7 +21,6 @@ from realtime.frames import ErrorCode
 logger = logging.getLogger(__name__)
 
 create_comment = database_sync_to_async(comment_create)
-post_exists = database_sync_to_async(selectors.post_exists)
 
 
 class LiveCommentsConsumer(FeedConsumer):
@@ -40,9 +38,6 @@ class LiveCommentsConsumer(FeedConsumer):
 
     async def connect(self) -> None:
         self.post_id = int(self.scope["url_route"]["kwargs"]["post_id"])
-        if not await post_exists(post_id=self.post_id):
-            await self.close(CLOSE_NOT_FOUND)
-            return
         await super().connect()
 
     def feed_group(self) -> str:
@@ -96,7 +91,7 @@ class PostComments:
         self.post_id = post_id
         self.key = post_id
 
-    async def high_water(self) -> int:
+    async def high_water(self) -> int | None:
         return await database_sync_to_async(selectors.comment_high_water)(post_id=self.post_id)
 
     async def after_id(self, since_id: int, upto_seq: int, limit: int) -> list[Entry]:

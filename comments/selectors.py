@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Hashable
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from comments.frames import comment_frame
@@ -12,13 +13,15 @@ from comments.models import Comment, Post
 from realtime.feed import Entry
 
 
-def post_exists(*, post_id: int) -> bool:
-    return Post.objects.filter(pk=post_id).exists()
-
-
-def comment_high_water(*, post_id: int) -> int:
-    last_seq = Post.objects.filter(pk=post_id).values_list("last_comment_seq", flat=True).first()
-    return last_seq or 0
+def comment_high_water(*, post_id: int) -> int | None:
+    """The post's last comment number; None when there is no such post."""
+    # Raw SQL on purpose: read at every handshake, and the ORM spends three times
+    # the round trip itself compiling this one-row lookup (bench/RESULTS.md).
+    table = connection.ops.quote_name(Post._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT last_comment_seq FROM {table} WHERE id = %s", [post_id])
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
 
 
 def comments_after_id(*, post_id: int, since_id: int, upto_seq: int, limit: int) -> list[Entry]:

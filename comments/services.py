@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Literal, TypedDict
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from comments.frames import CommentFrame, comment_frame
 from comments.models import Comment, Post
@@ -44,30 +45,82 @@ def comment_create(*, post_id: int, author: AbstractBaseUser, body: str, client_
     Create a comment, or find the one a retry with the same `client_id` (same
     author, same post) already created. Returns the comment and whether it is
     new. Raises `Post.DoesNotExist` if the post is gone.
+
+    A retry's insert hits the unique constraint on (post, author, client_id):
+    it changes nothing, its number included, and the first comment is returned.
     """
     try:
-        return _create_once(post_id=post_id, author=author, body=body, client_id=client_id)
+        comment = _insert_numbered(post_id=post_id, author=author, body=body, client_id=client_id)
     except IntegrityError:
-        # Two retries raced past the lookup below; the constraint kept one.
         existing = _retried(post_id=post_id, author=author, client_id=client_id)
         if existing is None:
             raise
         return existing, False
-
-
-def _create_once(*, post_id: int, author: AbstractBaseUser, body: str, client_id: str | None) -> tuple[Comment, bool]:
-    with transaction.atomic():
-        post = Post.objects.select_for_update().get(pk=post_id)
-        existing = _retried(post_id=post_id, author=author, client_id=client_id)
-        if existing is not None:
-            return existing, False
-        post.last_comment_seq += 1
-        post.save(update_fields=["last_comment_seq"])
-        comment = Comment.objects.create(
-            post=post, author=author, body=body, client_id=client_id, seq=post.last_comment_seq
-        )
-        publish_on_commit([created_publication(comment)])
+    publish_on_commit([created_publication(comment)])
     return comment, True
+
+
+def _insert_numbered(*, post_id: int, author: AbstractBaseUser, body: str, client_id: str | None) -> Comment:
+    """
+    Take the post's next comment number and insert the comment with it, atomically.
+    Taking the number locks the post's row until the insert commits, so a post's
+    comments commit in `seq` order (realtime/feed.py).
+    """
+    if connection.vendor == "postgresql":
+        if connection.in_atomic_block:  # a savepoint, so that a duplicate leaves the caller's transaction usable
+            with transaction.atomic():
+                return _insert_numbered_in_one_statement(post_id, author, body, client_id)
+        return _insert_numbered_in_one_statement(post_id, author, body, client_id)
+    with transaction.atomic():
+        seq = _next_comment_seq(post_id)
+        return Comment.objects.create(post_id=post_id, author=author, body=body, client_id=client_id, seq=seq)
+
+
+def _insert_numbered_in_one_statement(
+    post_id: int, author: AbstractBaseUser, body: str, client_id: str | None
+) -> Comment:
+    """
+    PostgreSQL: number and insert in one statement, one round trip instead of
+    four (BEGIN, UPDATE, INSERT, COMMIT), as cheap as a plain insert
+    (bench/RESULTS.md, "Where the time goes"). A single statement is atomic.
+    """
+    quote = connection.ops.quote_name
+    post_table, comment_table = quote(Post._meta.db_table), quote(Comment._meta.db_table)
+    columns = ", ".join(
+        quote(Comment._meta.get_field(name).column)
+        for name in ("post", "author", "body", "client_id", "seq", "created_at", "is_hidden")
+    )
+    created_at = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH next AS (UPDATE {post_table} SET last_comment_seq = last_comment_seq + 1 WHERE id = %s "
+            f"RETURNING last_comment_seq) INSERT INTO {comment_table} ({columns}) "
+            f"SELECT %s, %s, %s, %s, next.last_comment_seq, %s, false FROM next RETURNING id, seq",
+            [post_id, post_id, author.pk, body, client_id, created_at],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Post.DoesNotExist(f"Post {post_id} does not exist.")
+    comment = Comment(
+        id=row[0], post_id=post_id, author=author, body=body, client_id=client_id, seq=row[1], created_at=created_at
+    )
+    comment._state.adding = False
+    comment._state.db = connection.alias
+    return comment
+
+
+def _next_comment_seq(post_id: int) -> int:
+    """Take the post's next comment number, in the caller's transaction (whose end unlocks the post's row)."""
+    table = connection.ops.quote_name(Post._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_comment_seq = last_comment_seq + 1 WHERE id = %s RETURNING last_comment_seq",
+            [post_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Post.DoesNotExist(f"Post {post_id} does not exist.")
+    return int(row[0])
 
 
 def _retried(*, post_id: int, author: AbstractBaseUser, client_id: str | None) -> Comment | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 PUBSUB_BACKEND = "channels_redis.pubsub.RedisPubSubChannelLayer"
-IN_MEMORY_BACKEND = "channels.layers.InMemoryChannelLayer"
+IN_MEMORY_BACKEND = "realtime.layers.InMemoryChannelLayer"
 
 
 def channel_layers_setting(

@@ -8,6 +8,7 @@ class RealtimeConfig(AppConfig):
     verbose_name = "Realtime"
 
     def ready(self) -> None:
-        from realtime import redaction
+        from realtime import autobahn_tuning, redaction
 
         redaction.install()
+        autobahn_tuning.skip_eager_debug_formatting()

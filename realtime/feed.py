@@ -33,6 +33,10 @@ from realtime.reconcile import FeedKind
 PAGE_SIZE = 500
 
 
+class FeedNotFound(LookupError):
+    """The feed's key (a post, say) does not exist."""
+
+
 class InvalidSince(ValueError):
     """`?since=` is not a non-negative integer id."""
 
@@ -60,8 +64,8 @@ class FeedSource(Protocol):
     kind: FeedKind
     key: Hashable
 
-    async def high_water(self) -> int:
-        """The largest committed `seq` of the key (0 when there is none)."""
+    async def high_water(self) -> int | None:
+        """The largest committed `seq` of the key (0 when there is none); None when the key does not exist."""
         ...
 
     async def after_id(self, since_id: int, upto_seq: int, limit: int) -> list[Entry]:
@@ -84,9 +88,12 @@ class SequencedFeed:
         """
         Call after joining the key's group and before accepting the connection:
         everything committed from here on reaches the client, live or replayed.
+        Raises `FeedNotFound` when the key does not exist.
         """
-        self.delivered_seq = await self._source.high_water()
-        self._opened_at = self.delivered_seq
+        mark = await self._source.high_water()
+        if mark is None:
+            raise FeedNotFound(self._source.key)
+        self.delivered_seq = self._opened_at = mark
 
     async def replay(self, since_id: int) -> None:
         """Send the entries after `since_id` that were committed before `open()`."""

@@ -10,7 +10,8 @@ from typing import Any
 
 from realtime import reconcile
 from realtime.authenticated import TokenConsumer
-from realtime.feed import FeedSource, InvalidSince, SequencedFeed, since_from_query
+from realtime.close_codes import CLOSE_NOT_FOUND
+from realtime.feed import FeedNotFound, FeedSource, InvalidSince, SequencedFeed, since_from_query
 from realtime.frames import ErrorCode
 from realtime.websocket import Message
 
@@ -28,10 +29,16 @@ class FeedConsumer(TokenConsumer):
         raise NotImplementedError
 
     async def connect(self) -> None:
+        """Refused before accept (4404) when the feed's key does not exist (a post, say)."""
         await self.join_group(self.feed_group())
         self.source = self.feed_source()
-        self.feed = SequencedFeed(self.source, self.send_json)
-        await self.feed.open()
+        feed = SequencedFeed(self.source, self.send_json)
+        try:
+            await feed.open()
+        except FeedNotFound:
+            await self.close(CLOSE_NOT_FOUND)
+            return
+        self.feed = feed
         reconcile.watch(self.source.kind, self.source.key, self)
         await super().connect()
         try:
@@ -57,5 +64,5 @@ class FeedConsumer(TokenConsumer):
 
     def connection_finished(self) -> None:
         super().connection_finished()
-        if self.source is not None:
+        if self.feed is not None and self.source is not None:
             reconcile.unwatch(self.source.kind, self.source.key, self)

@@ -10,10 +10,13 @@ missing until the next one.
 
 So, while a process has open feeds, every `FEED_CHECK_INTERVAL` seconds it reads
 the committed high-water `seq` of every key it has open, in one query per kind
-of feed (and per thousand keys), and hands each feed that is behind a
-`{"type": "feed.catch_up", "upto": seq}` event: the feed reads what it misses
-from the database. Without Redis this is how pushes from other processes arrive;
-with Redis it bounds how long a lost event stays missing.
+of feed (and per thousand keys). A feed still short of the mark read one check
+earlier gets a `{"type": "feed.catch_up", "upto": seq}` event and reads what it
+misses from the database. A feed short only of the newest mark is not: its live
+events are most likely on their way (under load, every feed lags its database by
+a few events), and reading the database for them would only slow the process.
+Without Redis this is how pushes from other processes arrive (within two
+intervals); with Redis it bounds how long a lost event stays missing.
 """
 
 from __future__ import annotations
@@ -53,23 +56,26 @@ class Watcher(Protocol):
 class _Reconciler:
     def __init__(self) -> None:
         self.watchers: dict[FeedKind, dict[Hashable, set[Watcher]]] = {}
+        self.previous_marks: dict[FeedKind, dict[Any, int]] = {}
         self.task: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         while True:
             await asyncio.sleep(settings.FEED_CHECK_INTERVAL)
             for kind, by_key in list(self.watchers.items()):
+                previous = self.previous_marks.get(kind, {})
+                current: dict[Any, int] = {}
                 keys = iter(list(by_key))
                 while chunk := list(islice(keys, KEYS_PER_QUERY)):
                     try:
-                        marks = await database_sync_to_async(kind.high_waters)(chunk)
+                        current.update(await database_sync_to_async(kind.high_waters)(chunk))
                     except Exception:  # the database is away: try again next round
                         logger.warning("Checking open feeds of %s failed", type(kind).__name__, exc_info=True)
-                        continue
-                    for key, mark in marks.items():
-                        for watcher in list(by_key.get(key, ())):
-                            if watcher.feed_position() < mark:
-                                watcher.handle_local_event({"type": "feed.catch_up", "upto": mark})
+                for key, mark in previous.items():
+                    for watcher in list(by_key.get(key, ())):
+                        if watcher.feed_position() < mark:
+                            watcher.handle_local_event({"type": "feed.catch_up", "upto": mark})
+                self.previous_marks[kind] = current
 
 
 _reconcilers: dict[asyncio.AbstractEventLoop, _Reconciler] = {}
@@ -95,6 +101,7 @@ def unwatch(kind: FeedKind, key: Hashable, watcher: Watcher) -> None:
         by_key.pop(key, None)
     if not by_key:
         reconciler.watchers.pop(kind, None)
+        reconciler.previous_marks.pop(kind, None)
     if not reconciler.watchers:
         if reconciler.task is not None:
             reconciler.task.cancel()

@@ -5,14 +5,21 @@ from __future__ import annotations
 from collections.abc import Collection, Hashable
 from typing import Any
 
+from django.db import connection
+
 from realtime.feed import Entry
 from realtime.frames import notification_frame
 from realtime.models import Notification, NotificationSequence
 
 
 def notification_high_water(*, user_id: Any) -> int:
-    last_seq = NotificationSequence.objects.filter(user_id=user_id).values_list("last_seq", flat=True).first()
-    return last_seq or 0
+    # Raw SQL on purpose: read at every handshake, and the ORM spends three times
+    # the round trip itself compiling this one-row lookup (bench/RESULTS.md).
+    table = connection.ops.quote_name(NotificationSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT last_seq FROM {table} WHERE user_id = %s", [user_id])
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 def notifications_after_id(*, user_id: Any, since_id: int, upto_seq: int, limit: int) -> list[Entry]:

@@ -13,7 +13,7 @@ from typing import Any, Literal, TypedDict
 
 from channels.db import database_sync_to_async
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 
 from realtime.frames import NotificationFrame, notification_frame
 from realtime.models import Notification, NotificationSequence
@@ -44,14 +44,19 @@ def notify_user(user: AbstractBaseUser, payload: dict[str, Any]) -> Notification
 
 def _next_seq(user_id: Any) -> int:
     """
-    The user's next notification `seq`. The counter row stays locked until
-    the transaction ends, so seq 1, 2, 3... commit in order (realtime/feed.py).
+    The user's next notification `seq`, in one statement: an upsert of the
+    user's counter row, which stays locked until the transaction ends, so seq
+    1, 2, 3... commit in order (realtime/feed.py).
     """
-    NotificationSequence.objects.bulk_create([NotificationSequence(user_id=user_id)], ignore_conflicts=True)
-    sequence = NotificationSequence.objects.select_for_update().get(user_id=user_id)
-    sequence.last_seq += 1
-    sequence.save(update_fields=["last_seq"])
-    return sequence.last_seq
+    table = connection.ops.quote_name(NotificationSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, last_seq) VALUES (%s, 1) "
+            f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {table}.last_seq + 1 RETURNING last_seq",
+            [user_id],
+        )
+        (seq,) = cursor.fetchone()
+    return int(seq)
 
 
 async def anotify_user(user: AbstractBaseUser, payload: dict[str, Any]) -> Notification:

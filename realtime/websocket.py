@@ -25,6 +25,7 @@ import asyncio
 import enum
 import functools
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, ClassVar
 
@@ -106,7 +107,9 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         self._transport_send = send
         # Channels' own send paths (accept, close, send) all end in base_send.
         self.base_send = self.send_message
-        self._handling = asyncio.Lock()
+        # One handler at a time: `_busy` while one runs, the next ones wait in line.
+        self._busy = False
+        self._waiting: deque[asyncio.Future[None]] = deque()
         self._background: set[asyncio.Task[Any]] = set()
         self._stopped: asyncio.Future[None] = loop.create_future()
         self._finished = False
@@ -204,14 +207,15 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
     # --- Sources of messages ------------------------------------------------
 
     async def _read_client(self, receive: Receive) -> None:
-        loop = asyncio.get_running_loop()
+        clock = asyncio.get_running_loop().time
         try:
             while True:
                 self.waiting_for_client = True
                 message = await receive()
                 self.waiting_for_client = False
-                self.last_client_message_at = loop.time()
-                self._track_client(message["type"])
+                self.last_client_message_at = clock()
+                if message["type"] != "websocket.receive" or self.client_state is not WebSocketState.CONNECTED:
+                    self._track_client(message["type"])
                 await self.dispatch(message)
         except StopConsumer:
             pass
@@ -262,10 +266,14 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         token deadline) all come through here, so no two handlers of one
         connection ever interleave.
         """
-        handler = getattr(self, get_handler_name(message), None)
+        handler = getattr(self, handler_name(message["type"]), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        async with self._handling:
+        if self._busy:
+            await self._wait_for_turn()
+        else:
+            self._busy = True
+        try:
             if self.application_state is WebSocketState.DISCONNECTED and message["type"] != "websocket.disconnect":
                 logger.debug("Dropped %s: the connection is closing", message["type"])
                 return
@@ -274,6 +282,27 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             except WebSocketDisconnect as gone:
                 self.client_state = WebSocketState.DISCONNECTED
                 await self.websocket_disconnect({"type": "websocket.disconnect", "code": gone.code})
+        finally:
+            self._pass_turn()
+
+    async def _wait_for_turn(self) -> None:
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if not turn.cancelled():  # the turn was handed over just before the cancel: hand it on
+                self._pass_turn()
+            raise
+
+    def _pass_turn(self) -> None:
+        """The running handler is done: hand the turn to the next one waiting, or free it."""
+        while self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():  # not a waiter cancelled meanwhile
+                turn.set_result(None)
+                return
+        self._busy = False
 
     # --- The state machine --------------------------------------------------
 
@@ -398,6 +427,12 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
     @classmethod
     async def encode_json(cls, content: Any) -> str:
         return codec.encode(content)
+
+
+@functools.cache
+def handler_name(message_type: str) -> str:
+    """Channels' `get_handler_name`, remembered per type: it runs for every message."""
+    return get_handler_name({"type": message_type})
 
 
 def _with_sendable_code(message: Message) -> Message:

@@ -51,7 +51,7 @@ async def isolated_async_state() -> AsyncIterator[None]:
 @pytest.fixture
 def in_memory_layer(settings: Any) -> None:
     """The in-memory channel layer, whatever REDIS_URL says."""
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "realtime.layers.InMemoryChannelLayer"}}
 
 
 @pytest.fixture(scope="session")

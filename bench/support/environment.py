@@ -1,13 +1,15 @@
 """
-The world a benchmark runs in: a fresh PostgreSQL database and Redis database,
-Django set up on them in the orchestrating process, seeded users and tokens,
-and client processes.
+The world a benchmark runs in: fresh databases (PostgreSQL, or a SQLite file)
+and Redis, seeded users with tokens and posts, and client processes. The
+orchestrating process never imports Django: servers and the seeding run in
+processes of their own.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -15,7 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -27,61 +29,63 @@ from bench.support.servers import ROOT
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/realtime_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
-TOKEN_TTL = timedelta(hours=2)
 
 
-def setup_django() -> None:
-    """Set up Django in this process on the benchmark database and Redis."""
-    os.environ["DATABASE_URL"] = DATABASE_URL
-    os.environ["REDIS_URL"] = REDIS_URL
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-    import django
-
-    django.setup()
+@dataclass(frozen=True)
+class Seed:
+    tokens: list[str]
+    user_ids: list[int]
+    post_ids: list[int]
 
 
-def server_env(**extra: str) -> dict[str, str]:
-    return {"DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL, "DJANGO_LOG_LEVEL": "WARNING", **extra}
+def server_env(database_url: str = DATABASE_URL, *, redis: bool = True, **extra: str) -> dict[str, str]:
+    env = {"DATABASE_URL": database_url, "DJANGO_LOG_LEVEL": "WARNING", **extra}
+    if redis:
+        env["REDIS_URL"] = REDIS_URL
+    return env
 
 
-def _maintenance_url() -> str:
-    return urlparse(DATABASE_URL)._replace(path="/postgres").geturl()
+def _maintenance_url(database_url: str = DATABASE_URL) -> str:
+    return urlparse(database_url)._replace(path="/postgres").geturl()
 
 
-def fresh_database() -> None:
-    """Drop and create the benchmark database, migrate it, and empty its Redis database."""
-    from django.core.management import call_command
-    from django.db import connections
-
-    connections.close_all()
-    name = urlparse(DATABASE_URL).path.lstrip("/")
-    with psycopg.connect(_maintenance_url(), autocommit=True) as maintenance:
-        maintenance.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            [name],
-        )
-        maintenance.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        maintenance.execute(f'CREATE DATABASE "{name}"')
-    call_command("migrate", verbosity=0)
+def fresh_database(
+    database_url: str = DATABASE_URL, *, users: int, posts: int = 1, settings_module: str = "project.settings"
+) -> Seed:
+    """An empty, migrated database (PostgreSQL or a SQLite file) with `users` users and `posts` posts."""
+    parsed = urlparse(database_url)
+    if parsed.scheme.startswith("sqlite"):
+        path = Path(parsed.path)
+        for leftover in path.parent.glob(path.name + "*"):
+            leftover.unlink()
+    else:
+        name = parsed.path.lstrip("/")
+        with psycopg.connect(_maintenance_url(database_url), autocommit=True) as maintenance:
+            maintenance.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [name],
+            )
+            maintenance.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            maintenance.execute(f'CREATE DATABASE "{name}"')
     redis.Redis.from_url(REDIS_URL).flushdb()
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": settings_module}
+    env.pop("REDIS_URL", None)
+    output = subprocess.run(
+        [sys.executable, "-m", "bench.support.seed", str(users), str(posts)],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    seeded = json.loads(output)
+    return Seed(tokens=seeded["tokens"], user_ids=seeded["user_ids"], post_ids=seeded["post_ids"])
 
 
-def seed_users(count: int, prefix: str) -> list[str]:
-    """Create `count` users and return a token for each."""
-    from django.contrib.auth import get_user_model
-
-    from realtime.tokens import issue_token
-
-    user_model = get_user_model()
-    user_model.objects.bulk_create([user_model(username=f"{prefix}{n}") for n in range(count)], batch_size=2000)
-    users = user_model.objects.filter(username__startswith=prefix).order_by("id")
-    return [issue_token(user, ttl=TOKEN_TTL) for user in users]
-
-
-def create_post(title: str = "Benchmark post") -> int:
-    from comments.models import Post
-
-    return int(Post.objects.create(title=title).pk)
+def count_rows(database_url: str, table: str) -> int:
+    parsed = urlparse(database_url)
+    if parsed.scheme.startswith("sqlite"):
+        with sqlite3.connect(parsed.path) as db:
+            return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    with psycopg.connect(database_url) as db:
+        row = db.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
 
 
 class ConnectionSampler:

@@ -11,7 +11,6 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.db import OperationalError
 
-from comments import services
 from comments.consumers import PostComments
 from comments.frames import comment_data
 from comments.models import Comment, Post
@@ -173,14 +172,12 @@ async def test_concurrent_retries_from_two_connections_create_one_comment(post: 
     await second.disconnect()
 
 
-def test_a_retry_that_races_past_the_lookup_is_caught_by_the_constraint(post: Post, user: Any) -> None:
-    first, _ = comment_create(post_id=post.pk, author=user, body="first", client_id="x")
-    # The retry's lookup misses (the first had not committed yet), its insert hits the
-    # unique constraint, and the lookup after the rollback finds the first comment.
-    with mock.patch.object(services, "_retried", side_effect=[None, first]):
-        again, created = comment_create(post_id=post.pk, author=user, body="again", client_id="x")
-    assert (again.pk, created) == (first.pk, False)
-    assert Comment.objects.count() == 1
+def test_a_retry_is_caught_by_the_constraint_and_takes_no_number(post: Post, user: Any) -> None:
+    first, created_first = comment_create(post_id=post.pk, author=user, body="first", client_id="x")
+    again, created_again = comment_create(post_id=post.pk, author=user, body="again", client_id="x")
+    post.refresh_from_db()
+    assert (created_first, again.pk, created_again) == (True, first.pk, False)
+    assert (Comment.objects.count(), post.last_comment_seq) == (1, 1)
 
 
 VALIDATION_CASES = {
@@ -248,7 +245,8 @@ async def test_a_body_of_exactly_the_maximum_length_is_accepted(post: Post, toke
 
 async def test_a_database_failure_gets_an_error_and_no_ack(post: Post, token: str) -> None:
     communicator = await watch(post, token)
-    with mock.patch("comments.services._create_once", side_effect=OperationalError("server closed the connection")):
+    failure = OperationalError("server closed the connection")
+    with mock.patch("comments.services._insert_numbered", side_effect=failure):
         await communicator.send_json_to({"type": "new_comment", "body": "lost?", "client_id": "retry-later"})
         assert await communicator.receive_json_from() == {
             "type": "error",

@@ -10,6 +10,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels_redis.core import RedisChannelLayer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 
+from realtime import layers
 from realtime.channel_layer import RedisUnreachable, backlog, check_redis
 from tests.support.live import free_port
 
@@ -75,5 +76,5 @@ async def test_other_layers_report_no_backlog(settings: Any) -> None:
 
 
 def test_the_channel_layer_is_pubsub_with_redis_url_and_in_memory_without(settings: Any) -> None:
-    expected = RedisPubSubChannelLayer if settings.REDIS_URL else InMemoryChannelLayer
+    expected = RedisPubSubChannelLayer if settings.REDIS_URL else layers.InMemoryChannelLayer
     assert type(get_channel_layer()) is expected

@@ -7,7 +7,7 @@ from project.channel_layers import channel_layers_setting, sentinel_address
 
 def test_without_redis_the_in_memory_layer_has_room_past_the_backlog_limit() -> None:
     assert channel_layers_setting(redis_urls=[], sentinels=[], sentinel_master="m", backlog_limit=1000) == {
-        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 2000}}
+        "default": {"BACKEND": "realtime.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 2000}}
     }
 
 

@@ -482,3 +482,52 @@ async def test_no_background_work_starts_once_the_consumer_finished() -> None:
     consumer.run_in_background(work())
     await asyncio.sleep(0.01)
     assert (ran, consumer._background) == ([], set())
+
+
+# --- Handlers take turns, even when some are cancelled ---------------------------
+
+
+class Turns(WebSocketConsumer):
+    channel_layer_alias = None
+    ran: list[str]
+    gate: asyncio.Event
+
+    async def slow_event(self, event: dict[str, Any]) -> None:
+        await self.gate.wait()
+        self.ran.append(event["name"])
+
+    async def fast_event(self, event: dict[str, Any]) -> None:
+        self.ran.append(event["name"])
+
+
+async def connected_turns() -> tuple[WebsocketCommunicator, Turns]:
+    communicator, consumer = await connected(Turns)
+    consumer.ran, consumer.gate = [], asyncio.Event()
+    return communicator, consumer
+
+
+async def test_a_handler_cancelled_while_waiting_does_not_hold_up_the_next() -> None:
+    communicator, consumer = await connected_turns()
+    slow = asyncio.create_task(consumer.dispatch({"type": "slow.event", "name": "slow"}))
+    await asyncio.sleep(0)
+    cancelled = asyncio.create_task(consumer.dispatch({"type": "fast.event", "name": "cancelled"}))
+    waiting = asyncio.create_task(consumer.dispatch({"type": "fast.event", "name": "next"}))
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    consumer.gate.set()
+    await asyncio.wait_for(asyncio.gather(slow, cancelled, waiting, return_exceptions=True), timeout=2)
+    assert (consumer.ran, consumer._busy, cancelled.cancelled()) == (["slow", "next"], False, True)
+    await communicator.disconnect()
+
+
+async def test_a_handler_cancelled_just_after_getting_its_turn_hands_it_on() -> None:
+    communicator, consumer = await connected_turns()
+    consumer._busy = True  # as if a handler were running
+    handed = asyncio.create_task(consumer.dispatch({"type": "fast.event", "name": "handed"}))
+    waiting = asyncio.create_task(consumer.dispatch({"type": "fast.event", "name": "next"}))
+    await asyncio.sleep(0)
+    consumer._pass_turn()  # the running handler ends: `handed` gets the turn...
+    handed.cancel()  # ...and is cancelled before it resumes
+    await asyncio.wait_for(asyncio.gather(handed, waiting, return_exceptions=True), timeout=2)
+    assert (consumer.ran, consumer._busy, handed.cancelled()) == (["next"], False, True)
+    await communicator.disconnect()

@@ -1,0 +1,342 @@
+"""
+Performance: the same load against several servers in one run, read as ratios.
+
+    python -m bench.perf                 # everything, 3 rounds (make bench)
+    python -m bench.perf --quick         # small sizes, 1 round: a smoke run
+    python -m bench.perf --only rtt,memory --rounds 5
+
+Servers: A, this project on daphne; B, the naive port a Channels user would
+write (bench/anchors/naive) on daphne; C, the seed's FastAPI endpoints exactly as
+the seed writes them (bench/anchors/seed_fastapi.py) on uvicorn; D, this project
+on uvicorn. Every round starts each server afresh and runs the servers in turn,
+so that the machine's drift spreads over all of them; figures are the median,
+min and max over rounds. Results: bench/out/perf.json, then RESULTS.md and
+bench/rtt-latency.png (python -m bench.report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.support import environment as env
+from bench.support import servers
+from bench.support.stats import percentile
+
+OUT = Path(__file__).resolve().parent / "out"
+QUANTILES = [n / 200 for n in range(1, 200)]
+SQLITE_FILE = "/tmp/realtime-bench.sqlite3"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    rtt_messages: dict[int, int]  # connections -> messages per connection
+    handshakes: int
+    writers: int
+    comments_per_writer: int
+    push_users: int
+    push_rounds: int
+    idle_connections: int
+    idle_hold: float
+
+
+FULL = Sizes({20: 1000, 200: 100}, 2000, 50, 20, 1000, 10, 10_000, 35.0)
+QUICK = Sizes({20: 200, 200: 20}, 300, 10, 5, 200, 3, 1000, 3.0)
+
+
+def start_server(name: str, work: Path, environment: dict[str, str]) -> servers.Server:
+    if name == "A":
+        return servers.daphne("A", environment, work)
+    if name == "B":
+        naive = {**environment, "DJANGO_SETTINGS_MODULE": "bench.settings.naive"}
+        return servers.daphne("B", naive, work, app="bench.anchors.naive.asgi:application")
+    if name == "C":
+        return servers.uvicorn("C", environment, work, app="bench.anchors.seed_fastapi:app")
+    if name == "D":
+        return servers.uvicorn("D", environment, work, app="project.asgi:application")
+    raise ValueError(name)
+
+
+_runs = itertools.count()
+
+
+def run_clients(module: str, configs: list[dict[str, Any]], work: Path, name: str) -> list[dict[str, Any]]:
+    """Start client processes, wait until all are ready, start them together, return their results."""
+    processes = []
+    name = f"{name}-{next(_runs)}"
+    for n, config in enumerate(configs):
+        config = {**config, "ready_file": str(work / f"{name}-{n}.ready"), "result": str(work / f"{name}-{n}.json")}
+        configs[n] = config
+        processes.append(env.spawn_client(module, config, work, f"{name}-{n}"))
+    env.wait_for_files([Path(c["ready_file"]) for c in configs], timeout=300, processes=processes)
+    for process in processes:
+        process.send_signal(signal.SIGUSR1)
+    for process in processes:
+        if process.wait(timeout=600) != 0:
+            raise RuntimeError(f"{module} exited with {process.returncode}; see {work}")
+    return [json.loads(Path(c["result"]).read_text()) for c in configs]
+
+
+def split(items: list[Any], parts: int) -> list[list[Any]]:
+    return [items[n::parts] for n in range(parts)]
+
+
+# --- Scenarios ----------------------------------------------------------------------
+
+
+def rtt(sizes: Sizes, work: Path) -> dict[str, Any]:
+    """Echo and JSON round trips per second, 20 and 200 connections, on A, B, C, D (no database work)."""
+    measured: dict[str, Any] = {}
+    for name in ("A", "B", "C", "D"):
+        server = start_server(name, work, env.server_env(f"sqlite:///{SQLITE_FILE}", redis=False))
+        try:
+            run_clients("bench.clients.roundtrip", _rtt_configs(server, "echo", 20, 100), work, "warmup")
+            for kind in ("echo", "json"):
+                for connections, messages in sizes.rtt_messages.items():
+                    results = run_clients(
+                        "bench.clients.roundtrip", _rtt_configs(server, kind, connections, messages), work, "rtt"
+                    )
+                    measured[f"{name} {kind} {connections}"] = _rtt_figures(results)
+        finally:
+            server.stop()
+    return measured
+
+
+def _rtt_configs(server: servers.Server, kind: str, connections: int, messages: int) -> list[dict[str, Any]]:
+    url = f"{server.ws_url}/ws/{kind}"
+    return [{"url": url, "connections": connections // 2, "messages": messages, "kind": kind} for _ in range(2)]
+
+
+def _rtt_figures(results: list[dict[str, Any]]) -> dict[str, Any]:
+    latencies = [latency for result in results for latency in result["latencies"]]
+    elapsed = max(r["finished"] for r in results) - min(r["started"] for r in results)
+    return {
+        "per_second": sum(r["round_trips"] for r in results) / elapsed,
+        "wrong_answers": sum(r["wrong_answers"] for r in results),
+        "p50_ms": 1000 * percentile(latencies, 0.5),
+        "p99_ms": 1000 * percentile(latencies, 0.99),
+        "quantiles_ms": [1000 * percentile(latencies, q) for q in QUANTILES],
+    }
+
+
+def handshakes(sizes: Sizes, work: Path) -> dict[str, Any]:
+    """Authenticated handshakes per second on /ws/notifications (token check and user lookup), PostgreSQL."""
+    measured = {}
+    for name in ("A", "B", "D"):
+        seed = env.fresh_database(users=200, settings_module=_settings_for(name))
+        server = start_server(name, work, env.server_env(redis=False))
+        try:
+            urls = [f"{server.ws_url}/ws/notifications?token={token}" for token in seed.tokens]
+            configs = [
+                {"urls": share, "concurrency": 10, "handshakes": sizes.handshakes // 2} for share in split(urls, 2)
+            ]
+            run_clients("bench.clients.handshakes", [{**c, "handshakes": 50} for c in configs], work, "warmup")
+            results = run_clients("bench.clients.handshakes", configs, work, "handshakes")
+        finally:
+            server.stop()
+        elapsed = max(r["finished"] for r in results) - min(r["started"] for r in results)
+        measured[name] = {
+            "per_second": sum(r["handshakes"] for r in results) / elapsed,
+            "failures": _merge(r["failures"] for r in results),
+        }
+    return measured
+
+
+def writes(sizes: Sizes, work: Path) -> dict[str, Any]:
+    """
+    Comment writes per second, 50 writers on one post, each acknowledged and present; SQLite and PostgreSQL.
+    Every writer watches the post too: the clock stops when the last broadcast arrived, and lost
+    broadcasts are counted.
+    """
+    measured = {}
+    for database, database_url in (("sqlite", f"sqlite:///{SQLITE_FILE}"), ("postgres", env.DATABASE_URL)):
+        for name, table in (("A", "comments_comment"), ("B", "naive_naivecomment")):
+            seed = env.fresh_database(database_url, users=sizes.writers, settings_module=_settings_for(name))
+            server = start_server(name, work, env.server_env(database_url, redis=False))
+            try:
+                post = seed.post_ids[0]
+                urls = [f"{server.ws_url}/ws/live-comments/{post}?token={token}" for token in seed.tokens]
+                expected = sizes.writers * sizes.comments_per_writer
+                configs = [
+                    {"urls": share, "comments": sizes.comments_per_writer, "expected_broadcasts": expected}
+                    for share in split(urls, 2)
+                ]
+                results = run_clients("bench.clients.writers", configs, work, "writers")
+            finally:
+                server.stop()
+            elapsed = max(r["last_broadcast"] for r in results) - min(r["started"] for r in results)
+            acked = sum(r["acked"] for r in results)
+            measured[f"{name} {database}"] = {
+                "per_second": acked / elapsed,
+                "acked": acked,
+                "expected": expected,
+                "rows": env.count_rows(database_url, table),
+                "broadcasts": sum(r["broadcasts"] for r in results),
+                "broadcasts_expected": expected * sizes.writers,
+                "errors": sum(r["errors"] for r in results),
+            }
+    return measured
+
+
+def pushes(sizes: Sizes, work: Path) -> dict[str, Any]:
+    """Notification pushes per second to 1,000 connected users, through Redis, PostgreSQL."""
+    measured = {}
+    for name in ("A", "B"):
+        seed = env.fresh_database(users=sizes.push_users, settings_module=_settings_for(name))
+        server = start_server(name, work, env.server_env())
+        try:
+            urls = [f"{server.ws_url}/ws/notifications?token={token}" for token in seed.tokens]
+            crowds = [
+                env.spawn_client(
+                    "bench.clients.crowd",
+                    {
+                        "urls": share,
+                        "concurrency": 50,
+                        "ready_file": str(work / f"push-crowd-{n}.ready"),
+                        "deadline": 300,
+                        "record_types": ["notification"],
+                        "expect": sizes.push_rounds,
+                        "result": str(work / f"push-crowd-{n}.json"),
+                    },
+                    work,
+                    f"push-crowd-{n}",
+                )
+                for n, share in enumerate(split(urls, 2))
+            ]
+            env.wait_for_files([work / f"push-crowd-{n}.ready" for n in range(2)], timeout=300, processes=crowds)
+            pusher = env.spawn_client(
+                "bench.clients.pusher",
+                {
+                    "redis_url": env.REDIS_URL,
+                    "user_ids": seed.user_ids,
+                    "rounds": sizes.push_rounds,
+                    "result": str(work / "pusher.json"),
+                },
+                work,
+                "pusher",
+            )
+            pusher.wait(timeout=300)
+            for crowd in crowds:
+                crowd.wait(timeout=300)
+        finally:
+            server.stop()
+        pushed = json.loads((work / "pusher.json").read_text())
+        received = [json.loads((work / f"push-crowd-{n}.json").read_text()) for n in range(2)]
+        arrivals = [at for r in received for _, _, at in r["frames"]]
+        measured[name] = {
+            "per_second": len(arrivals) / (max(arrivals) - pushed["started"]),
+            "delivered": len(arrivals),
+            "expected": pushed["pushes"],
+        }
+    return measured
+
+
+def memory(sizes: Sizes, work: Path) -> dict[str, Any]:
+    """Memory per idle authenticated connection (heartbeat on), 10,000 connections to one process."""
+    measured = {}
+    for name in ("A", "B"):
+        seed = env.fresh_database(users=sizes.idle_connections, settings_module=_settings_for(name))
+        server = start_server(name, work, env.server_env(redis=False))
+        try:
+            time.sleep(2)
+            before = server.rss_kib()
+            urls = [f"{server.ws_url}/ws/notifications?token={token}" for token in seed.tokens]
+            crowds = [
+                env.spawn_client(
+                    "bench.clients.crowd",
+                    {
+                        "urls": share,
+                        "concurrency": 50,
+                        "ready_file": str(work / f"idle-{n}.ready"),
+                        "deadline": 900,
+                        "record_types": [],
+                        "expect": None,
+                        "result": str(work / f"idle-{n}.json"),
+                    },
+                    work,
+                    f"idle-{n}",
+                )
+                for n, share in enumerate(split(urls, 4))
+            ]
+            env.wait_for_files([work / f"idle-{n}.ready" for n in range(4)], timeout=600, processes=crowds)
+            time.sleep(sizes.idle_hold)
+            after = server.rss_kib()
+            for crowd in crowds:
+                crowd.send_signal(signal.SIGUSR1)
+            results = []
+            for n, crowd in enumerate(crowds):
+                crowd.wait(timeout=120)
+                results.append(json.loads((work / f"idle-{n}.json").read_text()))
+        finally:
+            server.stop()
+        connected = sum(r["connected"] for r in results)
+        measured[name] = {
+            "kib_per_connection": (after - before) / max(connected, 1),
+            "connected": connected,
+            "dropped": sum(sum(r["closes"].values()) for r in results),
+            "rss_mib": [round(before / 1024, 1), round(after / 1024, 1)],
+        }
+    return measured
+
+
+SCENARIOS: dict[str, Callable[[Sizes, Path], dict[str, Any]]] = {
+    "rtt": rtt,
+    "handshakes": handshakes,
+    "writes": writes,
+    "pushes": pushes,
+    "memory": memory,
+}
+
+
+def _settings_for(server: str) -> str:
+    return "bench.settings.naive" if server == "B" else "project.settings"
+
+
+def _merge(counters: Any) -> dict[str, int]:
+    merged: dict[str, int] = {}
+    for counter in counters:
+        for key, value in counter.items():
+            merged[key] = merged.get(key, 0) + value
+    return merged
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="small sizes and one round, to check the suite runs")
+    parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated scenarios")
+    args = parser.parse_args()
+    sizes = QUICK if args.quick else FULL
+    rounds = 1 if args.quick else args.rounds
+    OUT.mkdir(exist_ok=True)
+    report: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "rounds": rounds, "quick": args.quick}
+    started = time.monotonic()
+    for scenario in args.only.split(","):
+        report[scenario] = []
+        for round_number in range(rounds):
+            with env.workdir() as work:
+                figures = SCENARIOS[scenario](sizes, work)
+            report[scenario].append(figures)
+            print(f"{scenario} round {round_number + 1}/{rounds}: {_summary(figures)}", flush=True)
+    report["seconds"] = round(time.monotonic() - started)
+    (OUT / "perf.json").write_text(json.dumps(report, indent=1))
+    print(f"wrote {OUT / 'perf.json'} in {report['seconds']} s")
+
+
+def _summary(figures: dict[str, Any]) -> str:
+    parts = []
+    for key, value in figures.items():
+        figure = value.get("per_second", value.get("kib_per_connection"))
+        parts.append(f"{key}={figure:,.0f}")
+    return ", ".join(parts)
+
+
+if __name__ == "__main__":
+    main()

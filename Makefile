@@ -10,7 +10,7 @@ PORT ?= 8000
 # daphne's limits (README, "Security"): the largest WebSocket message and frame, in bytes.
 MAX_MESSAGE_SIZE ?= 1048576
 
-.PHONY: install run test lint clean
+.PHONY: install run test lint bench bench-scaleout clean
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -40,6 +40,19 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+$(VENV)/.bench-installed: bench/requirements.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	@touch $@
+
+# Benchmarks (bench/README.md): loopback only, on this machine's PostgreSQL and Redis.
+bench: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.perf
+	$(BIN)/python -m bench.report
+
+bench-scaleout: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.scaleout fanout
+	$(BIN)/python -m bench.scaleout connections
 
 lint: install
 	$(BIN)/ruff check .

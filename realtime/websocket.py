@@ -95,6 +95,18 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
     client_state: WebSocketState
     application_state: WebSocketState
 
+    # True when a subclass overrides Channels' JSON hooks; the base ones do no I/O
+    # and are called as plain functions, without a coroutine per message.
+    _custom_json: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        base = WebSocketConsumer
+        cls._custom_json = (
+            cls.decode_json.__func__ is not base.decode_json.__func__  # type: ignore[attr-defined]
+            or cls.encode_json.__func__ is not base.encode_json.__func__  # type: ignore[attr-defined]
+        )
+
     async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
         self.scope = scope
@@ -370,7 +382,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         """
         if mode not in ("text", "binary"):
             raise RuntimeError('The "mode" argument should be "text" or "binary".')
-        text = await self.encode_json(data)
+        text = await self.encode_json(data) if self._custom_json else codec.encode(data)
         if mode == "text":
             await self.send_text(text)
         else:
@@ -395,7 +407,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         try:
             if text_data is None:
                 text_data = codec.text_from_bytes(bytes_data or b"")
-            content = await self.decode_json(text_data)
+            content = await self.decode_json(text_data) if self._custom_json else codec.decode_text(text_data)
         except codec.InvalidJSON as error:
             await self.send_error(ErrorCode.INVALID_JSON, str(error))
             return

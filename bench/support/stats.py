@@ -20,6 +20,6 @@ def spread(values: Sequence[float]) -> tuple[float, float, float]:
     return statistics.median(values), min(values), max(values)
 
 
-def fmt_spread(values: Sequence[float], digits: int = 0) -> str:
+def fmt_spread(values: Sequence[float], digits: int = 0, unit: str = "") -> str:
     median, low, high = spread(values)
-    return f"{median:,.{digits}f} ({low:,.{digits}f}–{high:,.{digits}f})"
+    return f"{median:,.{digits}f}{unit} ({low:,.{digits}f}–{high:,.{digits}f}{unit})"

@@ -531,3 +531,25 @@ async def test_a_handler_cancelled_just_after_getting_its_turn_hands_it_on() -> 
     await asyncio.wait_for(asyncio.gather(handed, waiting, return_exceptions=True), timeout=2)
     assert (consumer.ran, consumer._busy, handed.cancelled()) == (["next"], False, True)
     await communicator.disconnect()
+
+
+class CustomJson(WebSocketConsumer):
+    channel_layer_alias = None
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        return {"decoded": text_data}
+
+    @classmethod
+    async def encode_json(cls, content: Any) -> str:
+        return f"<{content}>"
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        await self.send_json(content)
+
+
+async def test_overridden_decode_json_and_encode_json_are_used() -> None:
+    communicator, _ = await connected(CustomJson)
+    await communicator.send_to(text_data="raw")
+    assert await communicator.receive_output() == {"type": "websocket.send", "text": "<{'decoded': 'raw'}>"}
+    await communicator.disconnect()

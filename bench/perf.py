@@ -72,7 +72,8 @@ def run_clients(module: str, configs: list[dict[str, Any]], work: Path, name: st
     processes = []
     name = f"{name}-{next(_runs)}"
     for n, config in enumerate(configs):
-        config = {**config, "ready_file": str(work / f"{name}-{n}.ready"), "result": str(work / f"{name}-{n}.json")}
+        files = {"ready_file": str(work / f"{name}-{n}.ready"), "result": str(work / f"{name}-{n}-result.json")}
+        config = {**config, **files}
         configs[n] = config
         processes.append(env.spawn_client(module, config, work, f"{name}-{n}"))
     env.wait_for_files([Path(c["ready_file"]) for c in configs], timeout=300, processes=processes)
@@ -203,7 +204,7 @@ def pushes(sizes: Sizes, work: Path) -> dict[str, Any]:
                         "deadline": 300,
                         "record_types": ["notification"],
                         "expect": sizes.push_rounds,
-                        "result": str(work / f"push-crowd-{n}.json"),
+                        "result": str(work / f"push-crowd-{n}-result.json"),
                     },
                     work,
                     f"push-crowd-{n}",
@@ -217,7 +218,7 @@ def pushes(sizes: Sizes, work: Path) -> dict[str, Any]:
                     "redis_url": env.REDIS_URL,
                     "user_ids": seed.user_ids,
                     "rounds": sizes.push_rounds,
-                    "result": str(work / "pusher.json"),
+                    "result": str(work / "pusher-result.json"),
                 },
                 work,
                 "pusher",
@@ -227,8 +228,8 @@ def pushes(sizes: Sizes, work: Path) -> dict[str, Any]:
                 crowd.wait(timeout=300)
         finally:
             server.stop()
-        pushed = json.loads((work / "pusher.json").read_text())
-        received = [json.loads((work / f"push-crowd-{n}.json").read_text()) for n in range(2)]
+        pushed = json.loads((work / "pusher-result.json").read_text())
+        received = [json.loads((work / f"push-crowd-{n}-result.json").read_text()) for n in range(2)]
         arrivals = [at for r in received for _, _, at in r["frames"]]
         measured[name] = {
             "per_second": len(arrivals) / (max(arrivals) - pushed["started"]),
@@ -238,15 +239,19 @@ def pushes(sizes: Sizes, work: Path) -> dict[str, Any]:
     return measured
 
 
-def memory(sizes: Sizes, work: Path) -> dict[str, Any]:
-    """Memory per idle authenticated connection (heartbeat on), 10,000 connections to one process."""
+def memory(sizes: Sizes, work: Path, servers_: tuple[str, ...] = ("A", "B"), **extra_env: str) -> dict[str, Any]:
+    """
+    Memory per idle authenticated connection (heartbeat on), 10,000 connections to one process: the growth of
+    the server's resident memory divided by the connections it holds (its open file descriptors), which is not
+    always what its clients believe they hold.
+    """
     measured = {}
-    for name in ("A", "B"):
+    for name in servers_:
         seed = env.fresh_database(users=sizes.idle_connections, settings_module=_settings_for(name))
-        server = start_server(name, work, env.server_env(redis=False))
+        server = start_server(name, work, env.server_env(redis=False, **extra_env))
         try:
             time.sleep(2)
-            before = server.rss_kib()
+            before, descriptors_before = server.rss_kib(), server.open_descriptors()
             urls = [f"{server.ws_url}/ws/notifications?token={token}" for token in seed.tokens]
             crowds = [
                 env.spawn_client(
@@ -258,7 +263,7 @@ def memory(sizes: Sizes, work: Path) -> dict[str, Any]:
                         "deadline": 900,
                         "record_types": [],
                         "expect": None,
-                        "result": str(work / f"idle-{n}.json"),
+                        "result": str(work / f"idle-{n}-result.json"),
                     },
                     work,
                     f"idle-{n}",
@@ -267,20 +272,20 @@ def memory(sizes: Sizes, work: Path) -> dict[str, Any]:
             ]
             env.wait_for_files([work / f"idle-{n}.ready" for n in range(4)], timeout=600, processes=crowds)
             time.sleep(sizes.idle_hold)
-            after = server.rss_kib()
+            after, held = server.rss_kib(), server.open_descriptors() - descriptors_before
             for crowd in crowds:
                 crowd.send_signal(signal.SIGUSR1)
             results = []
             for n, crowd in enumerate(crowds):
                 crowd.wait(timeout=120)
-                results.append(json.loads((work / f"idle-{n}.json").read_text()))
+                results.append(json.loads((work / f"idle-{n}-result.json").read_text()))
         finally:
             server.stop()
-        connected = sum(r["connected"] for r in results)
         measured[name] = {
-            "kib_per_connection": (after - before) / max(connected, 1),
-            "connected": connected,
-            "dropped": sum(sum(r["closes"].values()) for r in results),
+            "kib_per_connection": (after - before) / max(held, 1),
+            "connected": sum(r["connected"] for r in results),
+            "held": held,
+            "closed": sum(sum(r["closes"].values()) for r in results),
             "rss_mib": [round(before / 1024, 1), round(after / 1024, 1)],
         }
     return measured

@@ -204,14 +204,15 @@ def _memory(rounds: list[dict[str, Any]]) -> list[str]:
         "### Memory per idle authenticated connection, heartbeat on (scenario 5)",
         "",
         "10,000 `/ws/notifications` connections to one process, held past one heartbeat; the growth of the "
-        "server's resident memory divided by the connections.",
+        "server's resident memory divided by the connections it still holds (its open file descriptors).",
         "",
-        "| A | B | A / B | connected (A, B) | dropped (A, B) |",
-        "|---|---|---|---|---|",
+        "| A | B | A / B | opened (A, B) | held by the server at the end (A, B) | closed by the server (A, B) |",
+        "|---|---|---|---|---|---|",
         f"| {cell(figures(rounds, 'A', 'kib_per_connection'), 1, ' KiB')} "
         f"| {cell(figures(rounds, 'B', 'kib_per_connection'), 1, ' KiB')} "
         f"| {cell(ratio(rounds, 'A', 'B', 'kib_per_connection'), 2, '×')} "
-        f"| {last['A']['connected']:,}, {last['B']['connected']:,} | {last['A']['dropped']}, {last['B']['dropped']} |",
+        f"| {last['A']['connected']:,}, {last['B']['connected']:,} | {last['A']['held']:,}, {last['B']['held']:,} "
+        f"| {last['A']['closed']:,}, {last['B']['closed']:,} |",
         "",
     ]
 

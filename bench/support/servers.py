@@ -34,6 +34,10 @@ class Server:
                 return int(line.split()[1])
         raise RuntimeError(f"{self.name}: no VmRSS")
 
+    def open_descriptors(self) -> int:
+        """File descriptors the server process holds: one per open connection, plus its own few."""
+        return len(os.listdir(f"/proc/{self.process.pid}/fd"))
+
     def alive(self) -> bool:
         return self.process.poll() is None
 

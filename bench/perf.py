@@ -224,8 +224,7 @@ def pushes(sizes: Sizes, work: Path) -> dict[str, Any]:
                 "pusher",
             )
             pusher.wait(timeout=300)
-            for crowd in crowds:
-                crowd.wait(timeout=300)
+            _stop_when_done(crowds, grace=60)
         finally:
             server.stop()
         pushed = json.loads((work / "pusher-result.json").read_text())
@@ -273,12 +272,8 @@ def memory(sizes: Sizes, work: Path, servers_: tuple[str, ...] = ("A", "B"), **e
             env.wait_for_files([work / f"idle-{n}.ready" for n in range(4)], timeout=600, processes=crowds)
             time.sleep(sizes.idle_hold)
             after, held = server.rss_kib(), server.open_descriptors() - descriptors_before
-            for crowd in crowds:
-                crowd.send_signal(signal.SIGUSR1)
-            results = []
-            for n, crowd in enumerate(crowds):
-                crowd.wait(timeout=120)
-                results.append(json.loads((work / f"idle-{n}-result.json").read_text()))
+            _stop_when_done(crowds, grace=0)
+            results = [json.loads((work / f"idle-{n}-result.json").read_text()) for n in range(len(crowds))]
         finally:
             server.stop()
         measured[name] = {
@@ -298,6 +293,18 @@ SCENARIOS: dict[str, Callable[[Sizes, Path], dict[str, Any]]] = {
     "pushes": pushes,
     "memory": memory,
 }
+
+
+def _stop_when_done(crowds: list[Any], grace: float) -> None:
+    """Give crowds `grace` seconds to finish by themselves, then stop them (what they missed counts as lost)."""
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(crowd.poll() is None for crowd in crowds):
+        time.sleep(0.2)
+    for crowd in crowds:
+        if crowd.poll() is None:
+            crowd.send_signal(signal.SIGUSR1)
+    for crowd in crowds:
+        crowd.wait(timeout=120)
 
 
 def _settings_for(server: str) -> str:

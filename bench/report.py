@@ -239,7 +239,7 @@ def plot(rounds: list[dict[str, Any]]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib import pyplot
+    from matplotlib import pyplot, ticker
 
     figure, axes = pyplot.subplots(2, 2, figsize=(11, 7.5), sharey=True)
     colors = {"A": "tab:blue", "B": "tab:red", "C": "tab:green", "D": "tab:purple"}
@@ -252,6 +252,8 @@ def plot(rounds: list[dict[str, Any]]) -> None:
             if figures_:
                 axis.plot(figures_["quantiles_ms"], quantiles, label=SERVER_NAMES[name], color=colors[name])
         axis.set_xscale("log")
+        axis.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+        axis.xaxis.set_minor_formatter(ticker.NullFormatter())
         axis.set_title(f"/ws/{kind}, {connections} connections")
         axis.set_xlabel("round-trip latency (ms, log scale)")
         axis.grid(True, which="both", alpha=0.3)

@@ -1,11 +1,13 @@
 """
 The ASGI entry point: HTTP to Django, WebSockets through the origin check to
-the URL router. Served by daphne (`make run`), or by any ASGI server.
+the URL router. Served by daphne (`make run`), or by any ASGI server (uvicorn:
+README, "Performance").
 """
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from django.core.asgi import get_asgi_application
 
@@ -30,8 +32,21 @@ except RedisUnreachable as unreachable:
 
 http_application = ASGIStaticFilesHandler(django_application) if settings.SERVE_STATIC else django_application
 
+
+async def lifespan(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """uvicorn's lifespan protocol: nothing to start or stop, but say so (daphne never asks)."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
 application = ProtocolTypeRouter(
     {
+        "lifespan": lifespan,
         "http": http_application,
         "websocket": OriginCheckMiddleware(URLRouter([*realtime_urlpatterns, *comments_urlpatterns, unknown_path])),
     }

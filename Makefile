@@ -7,8 +7,6 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# daphne's limits (README, "Security"): the largest WebSocket message and frame, in bytes.
-MAX_MESSAGE_SIZE ?= 1048576
 
 .PHONY: install run test lint bench bench-scaleout clean
 
@@ -34,9 +32,7 @@ run: install
 	@echo "                  $(BIN)/python -m websockets \"ws://$(HOST):$(PORT)/ws/notifications?token=\$$TOKEN\""
 	@echo "                  $(BIN)/python manage.py notify demo hello      (in another terminal)"
 	@echo
-	exec $(BIN)/daphne -b $(HOST) -p $(PORT) \
-		--websocket-max-message-size $(MAX_MESSAGE_SIZE) --websocket-max-frame-size $(MAX_MESSAGE_SIZE) \
-		project.asgi:application
+	exec $(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest

@@ -47,6 +47,9 @@ class LiveCommentsConsumer(FeedConsumer):
         return PostComments(self.post_id)
 
     async def on_new_comment(self, message: dict[str, Any]) -> None:
+        if not self.within_budget("comment"):
+            await self.over_budget("comment")
+            return
         try:
             new = parse_new_comment(message, max_length=settings.COMMENT_MAX_LENGTH)
         except InvalidNewComment as invalid:

@@ -135,6 +135,29 @@ FEED_CHECK_INTERVAL: float = env.float("FEED_CHECK_INTERVAL", default=1.0)
 # Longest comment body, in characters.
 COMMENT_MAX_LENGTH: int = env.int("COMMENT_MAX_LENGTH", default=5000)
 
+# --- Limits (README, "Security") ----------------------------------------------
+
+# The largest WebSocket message (and frame) the server takes, in bytes: daphne
+# closes a connection that sends more (manage.py serve passes it on).
+WEBSOCKET_MAX_MESSAGE_SIZE: int = env.int("WEBSOCKET_MAX_MESSAGE_SIZE", default=64 * 1024)
+# Handshakes the kernel queues while the server is busy (daphne's default, 50,
+# refuses clients when thousands reconnect at once).
+SERVER_BACKLOG: int = env.int("SERVER_BACKLOG", default=4096)
+
+# Per-connection rate limits: a steady rate and a burst, for every client
+# message, and for comments on top of that. A connection refused
+# RATE_LIMIT_STRIKES times within RATE_LIMIT_STRIKE_SECONDS is closed with 4429.
+RATE_LIMIT_MESSAGES_PER_SECOND: float = env.float("RATE_LIMIT_MESSAGES_PER_SECOND", default=20.0)
+RATE_LIMIT_MESSAGES_BURST: int = env.int("RATE_LIMIT_MESSAGES_BURST", default=60)
+RATE_LIMIT_COMMENTS_PER_SECOND: float = env.float("RATE_LIMIT_COMMENTS_PER_SECOND", default=1.0)
+RATE_LIMIT_COMMENTS_BURST: int = env.int("RATE_LIMIT_COMMENTS_BURST", default=10)
+RATE_LIMIT_STRIKES: int = env.int("RATE_LIMIT_STRIKES", default=20)
+RATE_LIMIT_STRIKE_SECONDS: float = env.float("RATE_LIMIT_STRIKE_SECONDS", default=10.0)
+
+# Open connections a user may have at once (every process together, with
+# Redis); the next one is refused before accept with 4429. 0: no cap.
+MAX_CONNECTIONS_PER_USER: int = env.int("MAX_CONNECTIONS_PER_USER", default=20)
+
 # --- HTTP -------------------------------------------------------------------
 
 # Serve /static/ (admin and demo assets) from the ASGI application itself. Turn

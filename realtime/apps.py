@@ -12,3 +12,4 @@ class RealtimeConfig(AppConfig):
 
         redaction.install()
         autobahn_tuning.skip_eager_debug_formatting()
+        autobahn_tuning.close_failed_connections_with_a_code()

@@ -1,6 +1,14 @@
 """
-A cost daphne pays on every frame, removed.
+Two adjustments to autobahn, daphne's WebSocket protocol, applied when the
+project loads (before daphne builds its protocol factory).
 
+A connection that breaks the protocol (an oversize message, a bad frame) is
+closed with a close frame carrying the reason (1009 for a message over
+WEBSOCKET_MAX_MESSAGE_SIZE), not dropped: autobahn's server default
+(`failByDrop`) leaves the client with an abnormal 1006 it would retry as a
+network failure, with the same oversize message.
+
+A cost daphne pays on every frame, removed:
 autobahn, daphne's WebSocket protocol, formats the arguments of a debug log
 call each time it sends a frame (`sendData`): `hltype` and `hlval` build colored
 strings through click, for a call that txaio has already turned into a no-op
@@ -34,6 +42,25 @@ def skip_eager_debug_formatting() -> bool:
         return False
     protocol.hltype = _blank  # type: ignore[assignment]
     protocol.hlval = _blank  # type: ignore[assignment]
+    return True
+
+
+def close_failed_connections_with_a_code() -> bool:
+    """Make daphne's protocol factory fail connections with a close frame; False without daphne."""
+    try:
+        from daphne.ws_protocol import WebSocketFactory
+    except ImportError:
+        return False
+    if getattr(WebSocketFactory, "closes_failed_connections_with_a_code", False):
+        return True
+    original_init = WebSocketFactory.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self.setProtocolOptions(failByDrop=False)
+
+    WebSocketFactory.__init__ = init  # type: ignore[method-assign]
+    WebSocketFactory.closes_failed_connections_with_a_code = True  # type: ignore[attr-defined]
     return True
 
 

@@ -26,6 +26,7 @@ class ErrorCode(StrEnum):
     INVALID_TOKEN = "invalid_token"
     INVALID_SINCE = "invalid_since"
     NOT_FOUND = "not_found"
+    TOO_LARGE = "too_large"
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
 

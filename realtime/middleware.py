@@ -5,21 +5,26 @@ It finds the connection's token (tokens.py), checks it and looks the user up,
 all before the consumer exists. A connection it cannot authenticate is refused
 before accept with close code 1008 (daphne answers the handshake with HTTP 403).
 An authenticated one reaches the consumer with `scope["user"]` and
-`scope["token_claims"]`, and with any `bearer.<jwt>` subprotocol removed.
+`scope["token_claims"]`, and with any `bearer.<jwt>` subprotocol removed,
+unless its user already has `MAX_CONNECTIONS_PER_USER` connections open
+(connection_cap.py): that one is refused before accept with 4429.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection
 
-from realtime.close_codes import CLOSE_POLICY_VIOLATION
+from realtime import connection_cap
+from realtime.close_codes import CLOSE_POLICY_VIOLATION, CLOSE_RATE_LIMITED
 from realtime.handshake import refuse
 from realtime.tokens import InvalidToken, TokenClaims, decode_token, subprotocols_without_tokens, token_from_scope
 from realtime.websocket import Message, Receive, Send
@@ -63,10 +68,19 @@ class TokenAuthMiddleware(BaseMiddleware):
             logger.info("Refused %s: %s", scope.get("path", "?"), reason)
             await refuse(receive, send, CLOSE_POLICY_VIOLATION)
             return
+        cap, keeper, connection_id = settings.MAX_CONNECTIONS_PER_USER, connection_cap.slots(), uuid.uuid4().hex
+        if cap and not await keeper.take(user.pk, connection_id, cap):
+            logger.info("Refused %s: user %s already has %s connections open", scope.get("path", "?"), user.pk, cap)
+            await refuse(receive, send, CLOSE_RATE_LIMITED)
+            return
         scope = {
             **scope,
             "user": user,
             "token_claims": claims,
             "subprotocols": subprotocols_without_tokens(scope.get("subprotocols", [])),
         }
-        await self.inner(scope, receive, send)
+        try:
+            await self.inner(scope, receive, send)
+        finally:
+            if cap:
+                await keeper.give_back(user.pk, connection_id)

@@ -12,9 +12,11 @@ from __future__ import annotations
 from typing import Any, Literal, TypedDict
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
 
+from realtime.codec import encode
 from realtime.frames import NotificationFrame, notification_frame
 from realtime.models import Notification, NotificationSequence
 from realtime.publish import publish_on_commit
@@ -28,6 +30,10 @@ class NotificationCreated(TypedDict):
     notification: NotificationFrame
 
 
+# Bytes a notification frame adds to its payload: type, id, created_at.
+NOTIFICATION_FRAME_OVERHEAD = 128
+
+
 def notifications_group(user_id: Any) -> str:
     return f"notifications.user.{user_id}"
 
@@ -36,6 +42,12 @@ def notify_user(user: AbstractBaseUser, payload: dict[str, Any]) -> Notification
     """Store a notification for `user`, then push it to their open connections after the commit."""
     if not isinstance(payload, dict):
         raise TypeError(f"A notification payload must be a dict, not {type(payload).__name__}.")
+    size = len(encode(payload).encode())
+    if size > settings.WEBSOCKET_MAX_MESSAGE_SIZE - NOTIFICATION_FRAME_OVERHEAD:
+        raise ValueError(
+            f"A notification payload of {size} bytes would exceed WEBSOCKET_MAX_MESSAGE_SIZE "
+            f"({settings.WEBSOCKET_MAX_MESSAGE_SIZE}) once framed; send less, or a link to it."
+        )
     with transaction.atomic():
         notification = Notification.objects.create(recipient_id=user.pk, seq=_next_seq(user.pk), payload=payload)
         publish_on_commit([notification_publication(notification)])

@@ -35,10 +35,17 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from realtime import codec
+from realtime import codec, ratelimit
 from realtime.channel_layer import backlog
-from realtime.close_codes import CLOSE_FELL_BEHIND, CLOSE_NORMAL, is_sendable_after_accept, sendable_after_accept
+from realtime.close_codes import (
+    CLOSE_FELL_BEHIND,
+    CLOSE_NORMAL,
+    CLOSE_RATE_LIMITED,
+    is_sendable_after_accept,
+    sendable_after_accept,
+)
 from realtime.frames import ErrorCode, error_frame
+from realtime.ratelimit import budgets_from_settings
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +132,10 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         self._background: set[asyncio.Task[Any]] = set()
         self._stopped: asyncio.Future[None] = loop.create_future()
         self._finished = False
+        self._max_message_size: int = settings.WEBSOCKET_MAX_MESSAGE_SIZE
+        self._clock = loop.time
+        self._budgets = budgets_from_settings(loop.time())
+        self._message_budget = self._budgets.bucket("message")
         # An instance copy: `groups` is often a class attribute, and joining and leaving change it.
         self.groups = list(self.groups or [])
         self.channel_layer = None
@@ -330,6 +341,11 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             if message_type == "websocket.close":
                 self.application_state = WebSocketState.DISCONNECTED
                 message = _with_sendable_code(message)
+            elif (
+                # Only a frame that could be too large is measured (a character takes at most 4 bytes).
+                (text := message.get("text")) is None or len(text) > self._max_message_size // 4
+            ) and _too_large(message, self._max_message_size):
+                message = self._too_large_instead(message)
             try:
                 await self._transport_send(message)
             except OSError:
@@ -356,6 +372,23 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             await self._transport_send(message)
         else:
             raise RuntimeError('Cannot call "send" once a close message has been sent.')
+
+    def _too_large_instead(self, message: Message) -> Message:
+        """
+        daphne refuses to send a message over its limit (the same as for messages
+        it receives) and the refusal would crash the connection: send an error
+        frame in its place.
+        """
+        size = len(message["text"].encode()) if message.get("text") is not None else len(message["bytes"])
+        logger.warning("Not sending a %s-byte message to %s: over WEBSOCKET_MAX_MESSAGE_SIZE", size, self.scope["path"])
+        text = codec.encode(
+            error_frame(
+                ErrorCode.TOO_LARGE,
+                f"The server's answer ({size} bytes) exceeds the {self._max_message_size}-byte message limit; "
+                "it was not sent.",
+            )
+        )
+        return {"type": "websocket.send", "text": text}
 
     # --- The seed's API -----------------------------------------------------
 
@@ -400,7 +433,34 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         """Answer an unusable input with an error frame; the connection stays open."""
         await self.send_json(error_frame(code, message))
 
+    # --- Rate limits (realtime/ratelimit.py) ----------------------------------
+
+    def within_budget(self, kind: str) -> bool:
+        """Spend from this connection's `kind` budget ("message", "comment"); False when it is empty."""
+        return self._budgets.spend(kind, self._clock())
+
+    async def over_budget(self, kind: str) -> None:
+        """A message found its budget empty: an error frame, or, for repeated abuse, close with 4429."""
+        if not self._budgets.strike(self._clock()):
+            logger.warning("WebSocket %s closed with %s: too many %s", self.scope.get("path"), CLOSE_RATE_LIMITED, kind)
+            await self.close(CLOSE_RATE_LIMITED)
+            return
+        await self.send_error(
+            ErrorCode.RATE_LIMITED,
+            f"Too many {ratelimit.NAMES[kind]}: this connection may send {self._budgets.rates[kind].describe()}. "
+            "This one was not handled; wait, then send it again.",
+        )
+
     # --- Channels' hooks ----------------------------------------------------
+
+    async def websocket_receive(self, message: Message) -> None:
+        """A client frame: spend from the message budget, then `receive` it."""
+        if not self._message_budget.take(self._clock()):
+            await self.over_budget("message")
+        elif message.get("text") is not None:
+            await self.receive(text_data=message["text"])
+        else:
+            await self.receive(bytes_data=message["bytes"])
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
         """Decode a text frame, or a binary frame of UTF-8 JSON, and pass it to `receive_json`."""
@@ -445,6 +505,14 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
 def handler_name(message_type: str) -> str:
     """Channels' `get_handler_name`, remembered per type: it runs for every message."""
     return get_handler_name({"type": message_type})
+
+
+def _too_large(message: Message, limit: int) -> bool:
+    """True when a websocket.send message exceeds `limit` bytes (UTF-8 for text)."""
+    text = message.get("text")
+    if text is not None:
+        return len(text.encode("utf-8", "surrogatepass")) > limit
+    return len(message.get("bytes") or b"") > limit
 
 
 def _with_sendable_code(message: Message) -> Message:

@@ -11,8 +11,9 @@ from channels.layers import channel_layers
 from django.conf import settings
 from django.db import connections
 
+from realtime import connection_cap
 from realtime.tokens import issue_token
-from tests.support.live import LiveServer, start_daphne
+from tests.support.live import GENEROUS_RATE_LIMITS, LiveServer, start_daphne
 
 SERVICES_MISSING = "needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL (as .ci/run does)"
 
@@ -45,7 +46,15 @@ async def isolated_async_state() -> AsyncIterator[None]:
         if flush is not None:
             await flush()
     channel_layers.backends = {}
+    await connection_cap.forget()
     await database_sync_to_async(connections.close_all)()
+
+
+@pytest.fixture(autouse=True)
+def generous_rate_limits(settings: Any) -> None:
+    """Rate limits out of the way: tests of the limits set their own."""
+    for name, value in GENEROUS_RATE_LIMITS.items():
+        setattr(settings, name, float(value))
 
 
 @pytest.fixture

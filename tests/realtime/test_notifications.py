@@ -351,3 +351,12 @@ async def test_feed_checks_run_only_while_a_feed_is_open(user: Any, token: str) 
     assert reconcile._reconcilers == {}
     assert reconciler.task is not None
     assert reconciler.task.cancelled() or reconciler.task.cancelling()
+
+
+def test_a_payload_too_large_to_deliver_is_refused_when_sent(user: Any, settings: Any) -> None:
+    settings.WEBSOCKET_MAX_MESSAGE_SIZE = 1024
+    with pytest.raises(
+        ValueError, match=r"^A notification payload of 1011 bytes would exceed WEBSOCKET_MAX_MESSAGE_SIZE"
+    ):
+        notify_user(user, {"text": "x" * 1000})
+    assert Notification.objects.count() == 0

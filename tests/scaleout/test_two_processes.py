@@ -21,6 +21,7 @@ import psycopg
 import pytest
 from django.conf import settings
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
 
 from comments.models import Comment, Post
 from realtime.tokens import issue_token
@@ -29,12 +30,14 @@ from tests.support.live import LiveServer, database_url_for_tests, start_daphne
 pytestmark = [pytest.mark.services, pytest.mark.wire, pytest.mark.django_db(transaction=True)]
 
 APPLICATION_NAME = "realtime-two-processes"
+CAP = 3
 
 
 @pytest.fixture(scope="module")
 def servers(django_db_setup: None, log_dir: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
     env = {
         "FEED_CHECK_INTERVAL": "3600",
+        "MAX_CONNECTIONS_PER_USER": str(CAP),
         "DATABASE_URL": f"{database_url_for_tests()}?application_name={APPLICATION_NAME}",
     }
     first, second = start_daphne(log_dir, env=env), start_daphne(log_dir, env=env)
@@ -148,3 +151,24 @@ def _daphne_connections() -> tuple[int, int]:
         ).fetchone()
     assert row is not None
     return int(row[0]), int(row[1])
+
+
+async def test_the_cap_on_a_users_connections_holds_across_processes(
+    servers: tuple[LiveServer, LiveServer], user: Any
+) -> None:
+    first, second = servers
+    token = issue_token(user)
+    urls = [f"{server.ws_url}/ws/notifications?token={token}" for server in (first, second, first)]
+    opened = [await connect(url) for url in urls]  # CAP = 3, over both processes
+    for server in (first, second):
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(f"{server.ws_url}/ws/notifications?token={token}"):
+                pass
+        assert refused.value.response.status_code == 403
+    await opened[1].close()
+    await asyncio.sleep(0.3)  # the slot is given back when the server sees the close
+    async with connect(f"{second.ws_url}/ws/notifications?token={token}") as again:
+        await again.send('{"type": "ping"}')
+        assert await frame(again) == {"type": "pong"}
+    for ws in (opened[0], opened[2]):
+        await ws.close()

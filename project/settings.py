@@ -158,6 +158,10 @@ RATE_LIMIT_STRIKE_SECONDS: float = env.float("RATE_LIMIT_STRIKE_SECONDS", defaul
 # Redis); the next one is refused before accept with 4429. 0: no cap.
 MAX_CONNECTIONS_PER_USER: int = env.int("MAX_CONNECTIONS_PER_USER", default=20)
 
+# Seconds between checks that the users of open connections are still active
+# (deactivations through the ORM close their connections at once).
+REVOCATION_CHECK_INTERVAL: float = env.float("REVOCATION_CHECK_INTERVAL", default=60.0)
+
 # --- HTTP -------------------------------------------------------------------
 
 # Serve /static/ (admin and demo assets) from the ASGI application itself. Turn

@@ -9,7 +9,8 @@ active user and `scope["token_claims"]` holds the token's deadline. On top of
 - routes client messages by their `"type"` (`client_messages`), answering
   anything it cannot use with an error frame: `ping` gets `pong`, `pong` only
   feeds the heartbeat, `refresh` moves the token deadline;
-- runs the heartbeat (close 4408) and the token deadline (close 4401).
+- runs the heartbeat (close 4408) and the token deadline (close 4401), and
+  closes with 4401 when the user is deactivated or deleted (revocation.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 
+from realtime import revocation
 from realtime.close_codes import CLOSE_HEARTBEAT_TIMEOUT, CLOSE_TOKEN_EXPIRED
 from realtime.expiry import TokenDeadline
 from realtime.frames import PING, PONG, ErrorCode
@@ -37,12 +39,19 @@ class TokenConsumer(WebSocketConsumer):
     client_messages: ClassVar[dict[str, str]] = {"ping": "on_ping", "pong": "on_pong", "refresh": "on_refresh"}
 
     user: AbstractBaseUser
+    _watching_revocations = False
     heartbeat: Heartbeat | None = None
     deadline: TokenDeadline | None = None
 
     async def connect(self) -> None:
-        """Accept, then start the heartbeat and the token deadline. Subclasses call this first."""
+        """
+        Join the user's group (for revocations), accept, then start the heartbeat
+        and the token deadline.
+        """
         self.user = self.scope["user"]
+        await self.join_group(revocation.user_group(self.user.pk))
+        revocation.REVOCATIONS.watch(self.user.pk, self)
+        self._watching_revocations = True
         offered = self.scope.get("subprotocols", [])
         await self.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
         self.heartbeat = Heartbeat(self, interval=settings.HEARTBEAT_INTERVAL, timeout=settings.HEARTBEAT_TIMEOUT)
@@ -55,6 +64,8 @@ class TokenConsumer(WebSocketConsumer):
         self.run_in_background(self.dispatch(event))
 
     def connection_finished(self) -> None:
+        if self._watching_revocations:
+            revocation.REVOCATIONS.unwatch(self.user.pk, self)
         if self.heartbeat is not None:
             self.heartbeat.stop()
         if self.deadline is not None:
@@ -108,6 +119,10 @@ class TokenConsumer(WebSocketConsumer):
 
     async def heartbeat_timeout(self, event: Message) -> None:
         await self.close(CLOSE_HEARTBEAT_TIMEOUT)
+
+    async def user_revoked(self, event: Message) -> None:
+        """The user was deactivated or deleted (realtime/revocation.py)."""
+        await self.close(CLOSE_TOKEN_EXPIRED)
 
     async def token_expired(self, event: Message) -> None:
         # A refresh may have moved the deadline while this event waited its turn.

@@ -23,6 +23,9 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_HEARTBEAT_TIMEOUT = 4408
 # More live events wait for the connection than it can take: reconnect with `since`.
 CLOSE_FELL_BEHIND = 4410
+# The server is restarting (RFC 6455's 1012, service restart, in the range daphne
+# can send): reconnect, with `since`.
+CLOSE_SERVER_RESTARTING = 4012
 CLOSE_RATE_LIMITED = 4429
 
 # RFC 6455 registry codes (1001-1015) requested after accept are sent as

@@ -21,18 +21,13 @@ intervals); with Redis it bounds how long a lost event stays missing.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Collection, Hashable
-from itertools import islice
 from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-logger = logging.getLogger(__name__)
-
-KEYS_PER_QUERY = 1000
+from realtime.periodic import PeriodicCheck, Watchers, in_chunks
 
 
 class FeedKind(Protocol):
@@ -53,56 +48,48 @@ class Watcher(Protocol):
     def handle_local_event(self, event: dict[str, Any]) -> None: ...
 
 
-class _Reconciler:
-    def __init__(self) -> None:
-        self.watchers: dict[FeedKind, dict[Hashable, set[Watcher]]] = {}
-        self.previous_marks: dict[FeedKind, dict[Any, int]] = {}
-        self.task: asyncio.Task[None] | None = None
+class _FeedCheck:
+    """The check of one kind of feed, with the marks it read last round."""
 
-    async def run(self) -> None:
-        while True:
-            await asyncio.sleep(settings.FEED_CHECK_INTERVAL)
-            for kind, by_key in list(self.watchers.items()):
-                previous = self.previous_marks.get(kind, {})
-                current: dict[Any, int] = {}
-                keys = iter(list(by_key))
-                while chunk := list(islice(keys, KEYS_PER_QUERY)):
-                    try:
-                        current.update(await database_sync_to_async(kind.high_waters)(chunk))
-                    except Exception:  # the database is away: try again next round
-                        logger.warning("Checking open feeds of %s failed", type(kind).__name__, exc_info=True)
-                for key, mark in previous.items():
-                    for watcher in list(by_key.get(key, ())):
-                        if watcher.feed_position() < mark:
-                            watcher.handle_local_event({"type": "feed.catch_up", "upto": mark})
-                self.previous_marks[kind] = current
+    def __init__(self, kind: FeedKind) -> None:
+        self.kind = kind
+        self.previous: dict[Any, int] = {}
+        self.periodic = PeriodicCheck(f"check of {type(kind).__name__}", _interval, self.run)
+
+    async def run(self, watchers: Watchers) -> None:
+        current: dict[Any, int] = {}
+        for chunk in in_chunks(list(watchers)):
+            current.update(await database_sync_to_async(self.kind.high_waters)(chunk))
+        for key, mark in self.previous.items():
+            for watcher in list(watchers.get(key, ())):
+                if watcher.feed_position() < mark:
+                    watcher.handle_local_event({"type": "feed.catch_up", "upto": mark})
+        self.previous = current
 
 
-_reconcilers: dict[asyncio.AbstractEventLoop, _Reconciler] = {}
+def _interval() -> float:
+    return float(settings.FEED_CHECK_INTERVAL)
+
+
+_checks: dict[Any, _FeedCheck] = {}
+
+
+def _check_for(kind: FeedKind) -> _FeedCheck:
+    if kind not in _checks:
+        _checks[kind] = _FeedCheck(kind)
+    return _checks[kind]
 
 
 def watch(kind: FeedKind, key: Hashable, watcher: Watcher) -> None:
     """Check `watcher`'s feed of `key` from now on."""
-    reconciler = _reconcilers.setdefault(asyncio.get_running_loop(), _Reconciler())
-    reconciler.watchers.setdefault(kind, {}).setdefault(key, set()).add(watcher)
-    if reconciler.task is None:
-        reconciler.task = asyncio.ensure_future(reconciler.run())
+    _check_for(kind).periodic.watch(key, watcher)
 
 
 def unwatch(kind: FeedKind, key: Hashable, watcher: Watcher) -> None:
     """Stop checking; the last watcher of the process stops the checks."""
-    loop = asyncio.get_running_loop()
-    reconciler = _reconcilers.get(loop)
-    if reconciler is None:
-        return
-    by_key = reconciler.watchers.get(kind, {})
-    by_key.get(key, set()).discard(watcher)
-    if not by_key.get(key):
-        by_key.pop(key, None)
-    if not by_key:
-        reconciler.watchers.pop(kind, None)
-        reconciler.previous_marks.pop(kind, None)
-    if not reconciler.watchers:
-        if reconciler.task is not None:
-            reconciler.task.cancel()
-        del _reconcilers[loop]
+    _check_for(kind).periodic.unwatch(key, watcher)
+
+
+def watched(kind: FeedKind) -> Watchers:
+    """This event loop's open feeds of `kind` (for tests)."""
+    return _check_for(kind).periodic.watched()

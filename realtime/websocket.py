@@ -35,7 +35,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from realtime import codec, ratelimit
+from realtime import codec, ratelimit, shutdown
 from realtime.channel_layer import backlog
 from realtime.close_codes import (
     CLOSE_FELL_BEHIND,
@@ -153,6 +153,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         try:
             await _until_first_returns(*sources)
         finally:
+            shutdown.closed(self)
             # However the consumer stopped (a disconnect, a crash, daphne cancelling it on
             # shutdown): stop timers first, so that nothing starts new work, then end the
             # background work, then leave the groups, so that no push piles up for a channel
@@ -398,6 +399,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         if self.client_state is WebSocketState.CONNECTING:
             raise RuntimeError('Cannot call "accept" before the "websocket.connect" message has been received.')
         await super().accept(subprotocol=subprotocol, headers=headers)
+        shutdown.opened(self)
 
     async def send_text(self, data: str) -> None:
         await self.send_message({"type": "websocket.send", "text": data})

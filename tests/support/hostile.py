@@ -1,0 +1,236 @@
+"""
+Hostile client frames (hypothesis strategies) and a model of what the server
+must answer to each, for the property tests of every endpoint.
+
+The model is written from PROTOCOL.md, not from the code: a frame the endpoint
+cannot use gets exactly one error frame with a known code, a valid message gets
+its documented answer, and nothing else is sent or written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from hypothesis import strategies as st
+
+MAX_DEPTH = 100  # PROTOCOL.md via README: JSON may nest 100 levels deep
+COMMENT_MAX_LENGTH = 5000
+CLIENT_ID_MAX_LENGTH = 64
+
+Kind = Literal["text", "bytes"]
+
+
+@dataclass(frozen=True)
+class Frame:
+    kind: Kind
+    data: str | bytes
+
+    def __repr__(self) -> str:  # hypothesis prints failing examples with this
+        shown = self.data if len(self.data) <= 200 else self.data[:200]
+        return f"Frame({self.kind}, {shown!r}{'...' if len(self.data) > 200 else ''}, length={len(self.data)})"
+
+
+# --- Strategies --------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=-(10**400), max_value=10**400)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+_dumps = st.builds(lambda value, ascii_only: json.dumps(value, ensure_ascii=ascii_only), json_values, st.booleans())
+_truncated = st.builds(lambda text, cut: text[: int(len(text) * cut)], _dumps, st.floats(0, 0.99))
+_deep = st.builds(
+    lambda depth, shape: {
+        "arrays": "[" * depth + "]" * depth,
+        "objects": '{"a":' * depth + "1" + "}" * depth,
+        "unclosed": "[" * depth,
+        "closing": "]" * depth,
+    }[shape],
+    st.one_of(st.sampled_from([MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1]), st.integers(1, 3000)),
+    st.sampled_from(["arrays", "objects", "unclosed", "closing"]),
+)
+_huge_numbers = st.one_of(
+    st.integers(1, 6000).map(lambda digits: "9" * digits),  # past Python's 4,300-digit conversion limit
+    st.integers(-400, 400).map(lambda exponent: f"1e{exponent}"),
+    st.integers(300, 400).map(lambda exponent: f'{{"type": "ping", "n": -1.5e{exponent}}}'),
+)
+_escaped_surrogates = st.integers(0xD800, 0xDFFF).map(
+    lambda code: json.dumps({"type": "new_comment", "body": chr(code), "client_id": chr(code)})
+)
+_constants = st.sampled_from(["NaN", "Infinity", "-Infinity", '{"type": "ping", "x": NaN}', "", " ", "\ufeff{}"])
+
+_known_types = st.sampled_from(["ping", "pong", "refresh", "new_comment"])
+message_types = st.one_of(
+    _known_types,
+    _known_types,
+    _known_types,
+    st.sampled_from(["notification", "comment", "error", "PING", "new_comment ", ""]),
+    st.text(max_size=12),
+    json_values,
+)
+_bodies_at_the_limit = st.builds(
+    lambda size, pad: pad + "é" * size + pad,
+    st.integers(COMMENT_MAX_LENGTH - 1, COMMENT_MAX_LENGTH + 1),
+    st.sampled_from(["", " ", "\n"]),
+)
+_bodies = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["", " ", "\t\n", "\x00", "a\x00b", "\u3000"]),
+    _bodies_at_the_limit,
+    _bodies_at_the_limit,
+    json_values,
+)
+_client_ids = st.one_of(st.text(max_size=CLIENT_ID_MAX_LENGTH + 2), st.sampled_from(["a", "a\x00"]), json_values)
+messages = st.builds(
+    lambda type_, fields, extra: {**extra, "type": type_, **fields},
+    message_types,
+    st.fixed_dictionaries({}, optional={"body": _bodies, "client_id": _client_ids, "token": json_values}),
+    st.dictionaries(st.text(max_size=6), json_values, max_size=3),
+)
+_message_texts = messages.map(json.dumps)
+new_comments = st.builds(
+    lambda fields, extra: {**extra, "type": "new_comment", **fields},
+    st.fixed_dictionaries({"body": _bodies}, optional={"client_id": _client_ids}),
+    st.dictionaries(st.text(max_size=6), json_values, max_size=2),
+)
+
+texts = st.one_of(
+    _message_texts,
+    _message_texts,
+    _message_texts,
+    st.text(),
+    _dumps,
+    _truncated,
+    _deep,
+    _huge_numbers,
+    _escaped_surrogates,
+    _constants,
+)
+binaries = st.one_of(st.binary(max_size=64), texts.map(lambda text: text.encode("utf-8")))
+frames = st.one_of(texts.map(lambda text: Frame("text", text)), binaries.map(lambda data: Frame("bytes", data)))
+frame_lists = st.lists(frames, min_size=1, max_size=6)
+# For /ws/live-comments: as many `new_comment` messages, most with fields of the wrong shape, as anything else.
+comment_frame_lists = st.lists(
+    frames | new_comments.map(lambda message: Frame("text", json.dumps(message))), min_size=1, max_size=6
+)
+
+
+# --- The model ----------------------------------------------------------------------
+
+
+class _Unusable:
+    def __repr__(self) -> str:
+        return "UNUSABLE"
+
+
+UNUSABLE = _Unusable()
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def _finite(literal: str) -> float:
+    number = float(literal)
+    if math.isinf(number):
+        raise ValueError(literal)
+    return number
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
+def json_content(frame: Frame) -> Any:
+    """The JSON value a frame holds (a binary frame as UTF-8), or UNUSABLE."""
+    if isinstance(frame.data, bytes):
+        try:
+            text = frame.data.decode("utf-8")
+        except UnicodeDecodeError:
+            return UNUSABLE
+    else:
+        text = frame.data
+    try:
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite)
+    except (ValueError, RecursionError):
+        return UNUSABLE
+    return UNUSABLE if _depth(value) > MAX_DEPTH else value
+
+
+def error(code: str) -> dict[str, str]:
+    """An expected error frame; its message is checked to be a non-empty sentence, not word for word."""
+    return {"type": "error", "code": code}
+
+
+@dataclass
+class CommentsModel:
+    """What the live-comments endpoint must have written: one row per new client_id, one per comment without."""
+
+    by_client_id: dict[str, int] = field(default_factory=dict)
+    bodies: dict[int, str] = field(default_factory=dict)
+
+
+def echo_answers(frame: Frame) -> list[Any]:
+    if frame.kind == "bytes":
+        return [error("text_required")]
+    return [f"Echo: {frame.data}"]
+
+
+def json_answers(frame: Frame) -> list[Any]:
+    value = json_content(frame)
+    if value is UNUSABLE:
+        return [error("invalid_json")]
+    return [{"received": value, "status": "ok"}]
+
+
+def token_answers(frame: Frame, *, writes_comments: bool) -> list[Any]:
+    """The answers of `/ws/notifications` (writes_comments=False) or `/ws/live-comments/<id>`."""
+    content = json_content(frame)
+    if content is UNUSABLE:
+        return [error("invalid_json")]
+    if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+        return [error("invalid_message")]
+    kind = content["type"]
+    if kind == "ping":
+        return [{"type": "pong"}]
+    if kind == "pong":
+        return []
+    if kind == "refresh":  # the strategies never hold a valid token
+        return [error("invalid_token")]
+    if kind == "new_comment" and writes_comments:
+        return [new_comment_answer(content)]
+    return [error("unknown_type")]
+
+
+def _storable(text: str) -> bool:
+    return "\x00" not in text and not any(0xD800 <= ord(char) <= 0xDFFF for char in text)
+
+
+def new_comment_answer(message: dict[str, Any]) -> dict[str, Any]:
+    body = message.get("body")
+    if not isinstance(body, str) or not body.strip():
+        return error("invalid_body")
+    body = body.strip()
+    if len(body) > COMMENT_MAX_LENGTH or not _storable(body):
+        return error("invalid_body")
+    client_id = message.get("client_id")
+    if client_id is not None and (
+        not isinstance(client_id, str) or len(client_id) > CLIENT_ID_MAX_LENGTH or not _storable(client_id)
+    ):
+        return error("invalid_client_id")
+    return {"type": "comment_created", "client_id": client_id, "body": body}

@@ -86,3 +86,16 @@ def test_serve_passes_the_settings_to_daphne(settings: object) -> None:
         "2",
         "project.asgi:application",
     ]
+
+
+async def test_a_text_frame_of_invalid_utf8_closes_only_its_connection_with_1007(daphne_server: LiveServer) -> None:
+    url = f"{daphne_server.ws_url}/ws/echo"
+    async with connect(url) as bystander, connect(url) as offender:
+        await offender.send(b"caf\xe9", text=True)  # Latin-1, not UTF-8, in a text frame
+        with pytest.raises(ConnectionClosed) as closed:
+            await offender.recv()
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1007  # invalid frame payload data (RFC 6455), from autobahn
+        await bystander.send("still here")
+        assert await bystander.recv() == "Echo: still here"
+    assert "Exception inside application" not in daphne_server.log()

@@ -10,24 +10,32 @@ active user and `scope["token_claims"]` holds the token's deadline. On top of
   anything it cannot use with an error frame: `ping` gets `pong`, `pong` only
   feeds the heartbeat, `refresh` moves the token deadline;
 - runs the heartbeat (close 4408) and the token deadline (close 4401), and
-  closes with 4401 when the user is deactivated or deleted (revocation.py).
+  closes with 4401 when the user is deactivated or deleted (revocation.py);
+- closes with 4503 (before accept: refuses) when a handler meets a database
+  that cannot be reached, instead of crashing with 1011: the client reconnects
+  later with `since` and loses nothing. A handler that can answer such a
+  failure with an error frame (`new_comment`) catches it itself.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import DatabaseError
 
 from realtime import revocation
-from realtime.close_codes import CLOSE_HEARTBEAT_TIMEOUT, CLOSE_TOKEN_EXPIRED
+from realtime.close_codes import CLOSE_HEARTBEAT_TIMEOUT, CLOSE_TOKEN_EXPIRED, CLOSE_UNAVAILABLE
 from realtime.expiry import TokenDeadline
 from realtime.frames import PING, PONG, ErrorCode
 from realtime.heartbeat import Heartbeat
 from realtime.middleware import authenticate
 from realtime.tokens import SUBPROTOCOL, InvalidToken
-from realtime.websocket import Message, WebSocketConsumer
+from realtime.websocket import Message, WebSocketConsumer, WebSocketState
+
+logger = logging.getLogger(__name__)
 
 # Client-chosen text quoted back in an error frame is cut to this length.
 QUOTE_LIMIT = 40
@@ -58,6 +66,20 @@ class TokenConsumer(WebSocketConsumer):
         self.heartbeat.start()
         self.deadline = TokenDeadline(self.handle_local_event, self.scope["token_claims"].expires_at)
         self.deadline.start()
+
+    async def dispatch(self, message: Message) -> None:
+        try:
+            await super().dispatch(message)
+        except DatabaseError as error:
+            logger.warning(
+                "Closing %s with %s: the database is unavailable during %s (%s)",
+                self.scope.get("path", "?"),
+                CLOSE_UNAVAILABLE,
+                message["type"],
+                type(error).__name__,
+            )
+            if self.application_state is not WebSocketState.DISCONNECTED:
+                await self.close(CLOSE_UNAVAILABLE)
 
     def handle_local_event(self, event: Message) -> None:
         """Hand a timer's event to `dispatch`, in the background of this connection."""

@@ -27,6 +27,9 @@ CLOSE_FELL_BEHIND = 4410
 # can send): reconnect, with `since`.
 CLOSE_SERVER_RESTARTING = 4012
 CLOSE_RATE_LIMITED = 4429
+# The database could not be reached (before or after accept): reconnect later,
+# with `since`. Nothing acknowledged is lost; nothing unacknowledged was written.
+CLOSE_UNAVAILABLE = 4503
 
 # RFC 6455 registry codes (1001-1015) requested after accept are sent as
 # 4000 + (code - 1000): 1008 -> 4008, 1011 -> 4011.

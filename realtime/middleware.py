@@ -7,7 +7,9 @@ before accept with close code 1008 (daphne answers the handshake with HTTP 403).
 An authenticated one reaches the consumer with `scope["user"]` and
 `scope["token_claims"]`, and with any `bearer.<jwt>` subprotocol removed,
 unless its user already has `MAX_CONNECTIONS_PER_USER` connections open
-(connection_cap.py): that one is refused before accept with 4429.
+(connection_cap.py): that one is refused before accept with 4429. When the
+database cannot be reached to look the user up, the connection is refused
+with 4503 (come back later), not crashed.
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ from channels.middleware import BaseMiddleware
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from realtime import connection_cap
-from realtime.close_codes import CLOSE_POLICY_VIOLATION, CLOSE_RATE_LIMITED
+from realtime.close_codes import CLOSE_POLICY_VIOLATION, CLOSE_RATE_LIMITED, CLOSE_UNAVAILABLE
 from realtime.handshake import refuse
 from realtime.tokens import InvalidToken, TokenClaims, decode_token, subprotocols_without_tokens, token_from_scope
 from realtime.websocket import Message, Receive, Send
@@ -67,6 +69,10 @@ class TokenAuthMiddleware(BaseMiddleware):
         except InvalidToken as reason:
             logger.info("Refused %s: %s", scope.get("path", "?"), reason)
             await refuse(receive, send, CLOSE_POLICY_VIOLATION)
+            return
+        except DatabaseError as error:
+            logger.warning("Refused %s: the database is unavailable (%s)", scope.get("path", "?"), type(error).__name__)
+            await refuse(receive, send, CLOSE_UNAVAILABLE)
             return
         cap, keeper, connection_id = settings.MAX_CONNECTIONS_PER_USER, connection_cap.slots(), uuid.uuid4().hex
         if cap and not await keeper.take(user.pk, connection_id, cap):

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 import pytest
 from django.conf import settings
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
 
 from comments.models import Comment, Post
 from realtime.tokens import issue_token
@@ -169,3 +170,30 @@ async def test_a_write_while_postgres_is_away_is_refused_and_a_retry_after_lands
         ("second", "b"),
     ]
     assert "Exception inside application" not in server.log()
+
+
+@pytest.mark.services
+async def test_handshakes_while_postgres_is_away_get_http_403_and_succeed_once_it_is_back(
+    server_behind_database_proxy: tuple[LiveServer, TcpProxy], post: Post, user: Any
+) -> None:
+    server, proxy = server_behind_database_proxy
+    token = issue_token(user)
+    urls = [
+        f"{server.ws_url}/ws/notifications?token={token}",
+        f"{server.ws_url}/ws/live-comments/{post.pk}?token={token}",
+    ]
+    proxy.cut()
+    for url in urls:
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(url):
+                pass
+        assert refused.value.response.status_code == 403
+    proxy.restore()
+    for url in urls:
+        async with connect(url) as ws:
+            await ws.send(json.dumps({"type": "ping"}))
+            assert await frame(ws) == {"type": "pong"}
+    log = server.log()
+    assert log.count("the database is unavailable (OperationalError)") == len(urls)
+    assert "Exception inside application" not in log
+    assert token not in log

@@ -17,6 +17,7 @@ from comments.services import CommentCreated, CommentRemoved, CommentUnhidden, c
 from realtime.feed import Entry
 from realtime.feed_consumer import FeedConsumer
 from realtime.frames import ErrorCode
+from realtime.outage import log_database_failure
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +63,8 @@ class LiveCommentsConsumer(FeedConsumer):
         except Post.DoesNotExist:
             await self.send_error(ErrorCode.NOT_FOUND, "This post no longer exists; the comment was not saved.")
             return
-        except DatabaseError:
-            logger.exception("Could not save a comment on post %s", self.post_id)
+        except DatabaseError as error:
+            log_database_failure(logger, error, "Could not save a comment on post %s", self.post_id)
             await self.send_error(
                 ErrorCode.UNAVAILABLE, "The comment could not be saved; send it again with the same client_id."
             )

@@ -32,6 +32,7 @@ from realtime.expiry import TokenDeadline
 from realtime.frames import PING, PONG, ErrorCode
 from realtime.heartbeat import Heartbeat
 from realtime.middleware import authenticate
+from realtime.outage import log_database_failure
 from realtime.tokens import SUBPROTOCOL, InvalidToken
 from realtime.websocket import Message, WebSocketConsumer, WebSocketState
 
@@ -71,13 +72,8 @@ class TokenConsumer(WebSocketConsumer):
         try:
             await super().dispatch(message)
         except DatabaseError as error:
-            logger.warning(
-                "Closing %s with %s: the database is unavailable during %s (%s)",
-                self.scope.get("path", "?"),
-                CLOSE_UNAVAILABLE,
-                message["type"],
-                type(error).__name__,
-            )
+            path, code, event = self.scope.get("path", "?"), CLOSE_UNAVAILABLE, message["type"]
+            log_database_failure(logger, error, "Closing %s with %s during %s", path, code, event)
             if self.application_state is not WebSocketState.DISCONNECTED:
                 await self.close(CLOSE_UNAVAILABLE)
 

@@ -80,7 +80,7 @@ class RedisSlots:
         now = time.time()
         try:
             taken = await self.take_script(
-                keys=[_key(user_id)], args=[now, now + LEASE_SECONDS, cap, connection_id, LEASE_SECONDS]
+                keys=[key(user_id)], args=[now, now + LEASE_SECONDS, cap, connection_id, LEASE_SECONDS]
             )
         except (redis.RedisError, OSError):
             logger.warning("Redis did not answer: counting user %s's connections in this process", user_id)
@@ -100,7 +100,7 @@ class RedisSlots:
             self.renewer.cancel()
             self.renewer = None
         with contextlib.suppress(redis.RedisError, OSError):  # if Redis is away, the lease runs out by itself
-            await self.client.zrem(_key(user_id), connection_id)
+            await self.client.zrem(key(user_id), connection_id)
 
     async def _renew(self) -> None:
         while True:
@@ -109,8 +109,8 @@ class RedisSlots:
             try:
                 async with self.client.pipeline(transaction=False) as pipe:
                     for connection_id, user_id in list(self.held.items()):
-                        pipe.zadd(_key(user_id), {connection_id: expires}, xx=True)
-                        pipe.expire(_key(user_id), LEASE_SECONDS)
+                        pipe.zadd(key(user_id), {connection_id: expires}, xx=True)
+                        pipe.expire(key(user_id), LEASE_SECONDS)
                     await pipe.execute()
             except (redis.RedisError, OSError):
                 logger.warning("Could not renew connection leases in Redis; retrying", exc_info=True)
@@ -121,7 +121,8 @@ class RedisSlots:
         await self.client.aclose()
 
 
-def _key(user_id: Any) -> str:
+def key(user_id: Any) -> str:
+    """The sorted set of `user_id`'s connection leases."""
     return f"realtime:connections:user:{user_id}"
 
 

@@ -28,6 +28,7 @@ from django.db import DatabaseError, connection
 from realtime import connection_cap
 from realtime.close_codes import CLOSE_POLICY_VIOLATION, CLOSE_RATE_LIMITED, CLOSE_UNAVAILABLE
 from realtime.handshake import refuse
+from realtime.outage import log_database_failure
 from realtime.tokens import InvalidToken, TokenClaims, decode_token, subprotocols_without_tokens, token_from_scope
 from realtime.websocket import Message, Receive, Send
 
@@ -71,7 +72,7 @@ class TokenAuthMiddleware(BaseMiddleware):
             await refuse(receive, send, CLOSE_POLICY_VIOLATION)
             return
         except DatabaseError as error:
-            logger.warning("Refused %s: the database is unavailable (%s)", scope.get("path", "?"), type(error).__name__)
+            log_database_failure(logger, error, "Refused %s", scope.get("path", "?"))
             await refuse(receive, send, CLOSE_UNAVAILABLE)
             return
         cap, keeper, connection_id = settings.MAX_CONNECTIONS_PER_USER, connection_cap.slots(), uuid.uuid4().hex

@@ -489,7 +489,8 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         """The client closed (or the transport failed): leave groups, call `disconnect(code)`, stop."""
         self.client_state = WebSocketState.DISCONNECTED
         code = message.get("code", CLOSE_NO_STATUS)
-        logger.info("WebSocket %s closed by the client with code %s", self.scope.get("path", "?"), code)
+        closer = "the server" if self.application_state is WebSocketState.DISCONNECTED else "the client"
+        logger.info("WebSocket %s closed by %s with code %s", self.scope.get("path", "?"), closer, code)
         await self._leave_groups()
         await self.disconnect(code)
         raise StopConsumer()

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from django.conf import settings
@@ -48,6 +49,24 @@ async def isolated_async_state() -> AsyncIterator[None]:
     channel_layers.backends = {}
     await connection_cap.forget()
     await database_sync_to_async(connections.close_all)()
+
+
+@pytest.fixture(autouse=True)
+def no_connection_leases() -> None:
+    """
+    No connection leases left in Redis by an earlier test or run: the test
+    database numbers its users from 1 again, so those leases would count
+    against this test's users (realtime/connection_cap.py).
+    """
+    if not settings.REDIS_URLS:
+        return
+    client = redis.Redis.from_url(settings.REDIS_URLS[0])
+    try:
+        leases = list(client.scan_iter(match=connection_cap.key("*")))
+        if leases:
+            client.delete(*leases)
+    finally:
+        client.close()
 
 
 @pytest.fixture(autouse=True)

@@ -140,7 +140,7 @@ async def test_the_cap_counts_every_token_endpoint(user: Any, post: Post, settin
 async def test_redis_leases_of_a_vanished_process_run_out(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     keeper = connection_cap.slots()
     assert isinstance(keeper, connection_cap.RedisSlots)
-    await keeper.client.delete(connection_cap._key("lease-test"))
+    await keeper.client.delete(connection_cap.key("lease-test"))
     assert await keeper.take("lease-test", "from-a-dead-process", cap=1)
     assert not await keeper.take("lease-test", "new", cap=1)
     keeper.held.clear()  # the process that held it died without giving it back

@@ -81,6 +81,16 @@ async def test_disconnect_is_logged_with_its_code(caplog: pytest.LogCaptureFixtu
     assert [r.getMessage() for r in caplog.records] == [f"WebSocket {PATH} closed by the client with code 1001"]
 
 
+async def test_a_close_the_server_sent_is_logged_as_the_servers(caplog: pytest.LogCaptureFixture) -> None:
+    communicator, consumer = await connected(Recorder)
+    await consumer.close(4321)
+    assert await communicator.receive_output() == {"type": "websocket.close", "code": 4321, "reason": ""}
+    with caplog.at_level("INFO", logger="realtime.websocket"):
+        await communicator.send_input({"type": "websocket.disconnect", "code": 4321})
+        await communicator.wait()
+    assert [r.getMessage() for r in caplog.records] == [f"WebSocket {PATH} closed by the server with code 4321"]
+
+
 # --- Illegal transitions --------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint bench bench-scaleout clean
+.PHONY: install run test lint bench bench-scaleout bench-soak clean
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -49,6 +49,9 @@ bench: $(VENV)/.bench-installed
 bench-scaleout: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.scaleout fanout
 	$(BIN)/python -m bench.scaleout connections
+
+bench-soak: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.soak
 
 lint: install
 	$(BIN)/ruff check .

@@ -25,6 +25,7 @@ run: install
 	$(BIN)/python manage.py demo_data
 	@echo
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops)"
+	@echo "  demo page:      http://$(HOST):$(PORT)/   (sign in as demo / demo-password)"
 	@echo "  admin:          http://$(HOST):$(PORT)/admin/"
 	@echo "  echo:           $(BIN)/python -m websockets ws://$(HOST):$(PORT)/ws/echo"
 	@echo "  json:           $(BIN)/python -m websockets ws://$(HOST):$(PORT)/ws/json"

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "channels",
     "realtime",
     "comments",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -163,6 +164,14 @@ MAX_CONNECTIONS_PER_USER: int = env.int("MAX_CONNECTIONS_PER_USER", default=20)
 REVOCATION_CHECK_INTERVAL: float = env.float("REVOCATION_CHECK_INTERVAL", default=60.0)
 
 # --- HTTP -------------------------------------------------------------------
+
+# Seconds a token from the site's token endpoint (realtime/views.py) is valid;
+# the JavaScript client refreshes it before then.
+TOKEN_HTTP_TTL: int = env.int("TOKEN_HTTP_TTL", default=300)
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "demo:page"
+LOGOUT_REDIRECT_URL = "demo:page"
 
 # Serve /static/ (admin and demo assets) from the ASGI application itself. Turn
 # it off when a proxy or CDN serves `collectstatic` output instead.

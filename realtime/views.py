@@ -1,0 +1,43 @@
+"""
+The token endpoint for the site's own pages (README, "Using it from your Django site").
+
+A user signed in to the Django site (session auth) POSTs to it and gets a
+short-lived connection token (`TOKEN_HTTP_TTL`, 5 minutes by default) to open
+WebSockets with, so that pages never embed a long-lived secret; the JavaScript
+client (static/realtime/client.js) asks again before the token expires and
+sends `refresh`. Anonymous requests get 401 (a JSON answer a script can act on,
+not a redirect to the login page). POST, under Django's CSRF protection, and
+never cached.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from realtime.tokens import decode_token, issue_token
+
+NO_STORE = "no-store"
+
+
+@require_POST
+def token(request: HttpRequest) -> JsonResponse:
+    if not request.user.is_authenticated:
+        response = JsonResponse({"error": "login_required", "message": "Sign in to get a token."}, status=401)
+    else:
+        issued = issue_token(request.user, ttl=timedelta(seconds=settings.TOKEN_HTTP_TTL))
+        expires_at = decode_token(issued).expires_at
+        response = JsonResponse(
+            {
+                "token": issued,
+                "expires_in": round((expires_at - timezone.now()).total_seconds()),
+                "expires_at": expires_at.isoformat(),
+            }
+        )
+    response["Cache-Control"] = NO_STORE
+    response["Vary"] = "Cookie"
+    return response

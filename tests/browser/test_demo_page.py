@@ -1,0 +1,198 @@
+"""
+The demo page at `/` in real headless Chromium against a live daphne: two
+sessions see each other's comments, moderation in the admin shows live, a
+killed and restarted server is reconnected and what was missed is replayed,
+notifications arrive, tokens are refreshed before they expire, and a user
+signed out elsewhere is refused rather than retried.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import Select
+
+from comments.models import Comment, Post
+from comments.services import comment_create
+from realtime.services import notify_user
+from tests.browser.conftest import PASSWORD, comment_texts, screenshot, sign_in, state, wait_until
+from tests.support.live import LiveServer, start_daphne
+
+pytestmark = [pytest.mark.browser, pytest.mark.wire, pytest.mark.django_db(transaction=True)]
+
+Browser = Callable[[], WebDriver]
+
+
+@pytest.fixture
+def alice(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_user(username="alice", password=PASSWORD)
+
+
+@pytest.fixture
+def bob(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_user(username="bob", password=PASSWORD)
+
+
+@pytest.fixture
+def moderator(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_superuser(username="moderator", password=PASSWORD)
+
+
+def connected(driver: WebDriver) -> None:
+    wait_until(driver, lambda d: state(d, "comments") == state(d, "notifications") == "connected", "connected")
+
+
+def post_comment(driver: WebDriver, text: str) -> None:
+    driver.find_element(By.ID, "comment-body").send_keys(text)
+    driver.find_element(By.ID, "comment-send").click()
+
+
+def shows(driver: WebDriver, expected: list[str]) -> None:
+    wait_until(driver, lambda d: comment_texts(d) == expected, f"the comments {expected}")
+
+
+def shows_notifications(driver: WebDriver, expected: list[str]) -> None:
+    def texts(d: WebDriver) -> list[str]:
+        return [e.text for e in d.find_elements(By.CSS_SELECTOR, "#notifications li .body")]
+
+    wait_until(driver, lambda d: texts(d) == expected, f"the notifications {expected}")
+
+
+def test_two_sessions_see_each_others_comments(
+    demo_server: LiveServer, open_browser: Browser, alice: Any, bob: Any, post: Post
+) -> None:
+    first, second = open_browser(), open_browser()
+    sign_in(first, demo_server, "alice")
+    sign_in(second, demo_server, "bob")
+    for driver in (first, second):
+        connected(driver)
+        assert comment_texts(driver) == []
+
+    post_comment(first, "Hello from Alice")
+    shows(second, ["Hello from Alice"])
+    post_comment(second, "Hi Alice, Bob here")
+    shows(first, ["Hello from Alice", "Hi Alice, Bob here"])
+    shows(second, ["Hello from Alice", "Hi Alice, Bob here"])
+    wait_until(first, lambda d: not d.find_elements(By.CSS_SELECTOR, "#comments li.pending"), "the acks")
+
+    rows = list(Comment.objects.order_by("id").values_list("author__username", "body"))
+    assert rows == [("alice", "Hello from Alice"), ("bob", "Hi Alice, Bob here")]
+    notify_user(alice, {"text": "Bob replied to your comment"})
+    shows_notifications(first, ["Bob replied to your comment"])
+    assert screenshot(first, "demo-page").stat().st_size > 0
+
+
+def test_a_comment_hidden_in_the_admin_disappears_live_and_comes_back_when_shown(
+    demo_server: LiveServer, open_browser: Browser, alice: Any, moderator: Any, post: Post
+) -> None:
+    kept, _ = comment_create(post_id=post.pk, author=alice, body="A fine comment", client_id=None)
+    rude, _ = comment_create(post_id=post.pk, author=alice, body="A rude comment", client_id=None)
+    page, admin = open_browser(), open_browser()
+    sign_in(page, demo_server, "alice")
+    connected(page)
+    shows(page, ["A fine comment", "A rude comment"])
+
+    sign_in(admin, demo_server, "moderator")
+    run_admin_action(admin, demo_server, rude, "hide_comments")
+    shows(page, ["A fine comment"])
+    assert Comment.objects.get(pk=rude.pk).is_hidden
+
+    run_admin_action(admin, demo_server, rude, "unhide_comments")
+    shows(page, ["A fine comment", "A rude comment"])
+    assert kept.pk < rude.pk
+
+
+def run_admin_action(driver: WebDriver, server: LiveServer, comment: Comment, action: str) -> None:
+    driver.get(f"{server.http_url}/admin/comments/comment/")
+    driver.find_element(By.CSS_SELECTOR, f'input[name="_selected_action"][value="{comment.pk}"]').click()
+    Select(driver.find_element(By.NAME, "action")).select_by_value(action)
+    driver.find_element(By.NAME, "index").click()
+    wait_until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "ul.messagelist li"), "the admin's message")
+
+
+def test_a_killed_and_restarted_server_is_reconnected_and_missed_comments_are_replayed(
+    django_db_setup: None, log_dir: Path, open_browser: Browser, alice: Any, bob: Any, post: Post
+) -> None:
+    server = start_daphne(log_dir)
+    try:
+        page = open_browser()
+        sign_in(page, server, "alice")
+        connected(page)
+        post_comment(page, "Before the crash")
+        shows(page, ["Before the crash"])
+
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait(timeout=10)
+        wait_until(page, lambda d: state(d, "comments") == "reconnecting", "the page to notice")
+        for text in ("Missed one", "Missed two"):  # written while the page is away
+            comment_create(post_id=post.pk, author=bob, body=text, client_id=None)
+
+        server = start_daphne(log_dir, port=server.port)
+        connected(page)
+        shows(page, ["Before the crash", "Missed one", "Missed two"])
+        post_comment(page, "After the restart")
+        shows(page, ["Before the crash", "Missed one", "Missed two", "After the restart"])
+        assert Comment.objects.count() == 4
+    finally:
+        server.stop()
+
+
+def test_a_notification_arrives_on_the_page(
+    demo_server: LiveServer, open_browser: Browser, alice: Any, post: Post
+) -> None:
+    page = open_browser()
+    sign_in(page, demo_server, "alice")
+    connected(page)
+    notify_user(alice, {"text": "Your report is ready"})
+    shows_notifications(page, ["Your report is ready"])
+    notify_user(alice, {"text": "And another one"})
+    shows_notifications(page, ["And another one", "Your report is ready"])  # newest first
+
+
+def test_tokens_are_refreshed_before_they_expire(
+    django_db_setup: None, log_dir: Path, open_browser: Browser, alice: Any, post: Post
+) -> None:
+    server = start_daphne(log_dir, env={"TOKEN_HTTP_TTL": "3"})
+    try:
+        page = open_browser()
+        sign_in(page, server, "alice")
+        connected(page)
+        started = time.monotonic()
+        # Past two lifetimes of the first token: without refresh both connections would be closed with 4401.
+        wait_until(page, lambda d: time.monotonic() - started > 8, "two token lifetimes")
+        assert page.execute_script("return window.demo.closes") == []
+        assert page.execute_script("return [window.demo.comments.connects, window.demo.notifications.connects]") == [
+            1,
+            1,
+        ]
+        assert page.execute_script("return window.demo.refreshed") >= 4  # two per connection
+        assert "closed by the server with code 4401" not in server.log()
+    finally:
+        server.stop()
+
+
+def test_a_user_signed_out_elsewhere_is_refused_not_retried(
+    django_db_setup: None, log_dir: Path, open_browser: Browser, alice: Any, post: Post
+) -> None:
+    from django.contrib.sessions.models import Session
+
+    server = start_daphne(log_dir)
+    try:
+        page = open_browser()
+        sign_in(page, server, "alice")
+        connected(page)
+        Session.objects.all().delete()  # signed out everywhere
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait(timeout=10)
+        server = start_daphne(log_dir, port=server.port)
+        wait_until(page, lambda d: state(d, "comments") == state(d, "notifications") == "refused", "refused")
+        assert "WSCONNECT" not in server.log().split("Listening on")[-1]  # no handshake without a token
+    finally:
+        server.stop()

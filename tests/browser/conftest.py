@@ -26,7 +26,7 @@ from tests.support.live import LiveServer, start_daphne
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 BROWSER_MISSING = (
-    f"needs Chromium and ChromeDriver ({CHROMIUM}, {CHROMEDRIVER}): "
+    f"the browser tests need Chromium and ChromeDriver ({CHROMIUM}, {CHROMEDRIVER}): "
     "apt-get install chromium chromium-driver (as .ci/run does)"
 )
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
@@ -55,7 +55,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if browser_installed():
         return
     if os.environ.get("REALTIME_REQUIRE_BROWSER"):
-        raise pytest.UsageError(f"REALTIME_REQUIRE_BROWSER is set but the browser tests {BROWSER_MISSING}")
+        raise pytest.UsageError(f"REALTIME_REQUIRE_BROWSER is set but {BROWSER_MISSING}")
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(pytest.mark.skip(reason=BROWSER_MISSING))

@@ -20,7 +20,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 
 from comments.models import Comment, Post
-from comments.services import comment_create
+from comments.services import comment_create, comments_hide
 from realtime.services import notify_user
 from tests.browser.conftest import PASSWORD, comment_texts, screenshot, sign_in, state, wait_until
 from tests.support.live import LiveServer, start_daphne
@@ -117,29 +117,31 @@ def run_admin_action(driver: WebDriver, server: LiveServer, comment: Comment, ac
     wait_until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "ul.messagelist li"), "the admin's message")
 
 
-def test_a_killed_and_restarted_server_is_reconnected_and_missed_comments_are_replayed(
+def test_a_killed_and_restarted_server_is_reconnected_and_what_was_missed_is_caught_up(
     django_db_setup: None, log_dir: Path, open_browser: Browser, alice: Any, bob: Any, post: Post
 ) -> None:
+    rude, _ = comment_create(post_id=post.pk, author=bob, body="Rude, hidden while the page is away", client_id=None)
     server = start_daphne(log_dir)
     try:
         page = open_browser()
         sign_in(page, server, "alice")
         connected(page)
         post_comment(page, "Before the crash")
-        shows(page, ["Before the crash"])
+        shows(page, ["Rude, hidden while the page is away", "Before the crash"])
 
         server.process.send_signal(signal.SIGKILL)
         server.process.wait(timeout=10)
         wait_until(page, lambda d: state(d, "comments") == "reconnecting", "the page to notice")
         for text in ("Missed one", "Missed two"):  # written while the page is away
             comment_create(post_id=post.pk, author=bob, body=text, client_id=None)
+        comments_hide(comments=Comment.objects.filter(pk=rude.pk))  # its live event reaches no one
 
         server = start_daphne(log_dir, port=server.port)
         connected(page)
         shows(page, ["Before the crash", "Missed one", "Missed two"])
         post_comment(page, "After the restart")
         shows(page, ["Before the crash", "Missed one", "Missed two", "After the restart"])
-        assert Comment.objects.count() == 4
+        assert Comment.objects.count() == 5
     finally:
         server.stop()
 
@@ -196,3 +198,26 @@ def test_a_user_signed_out_elsewhere_is_refused_not_retried(
         assert "WSCONNECT" not in server.log().split("Listening on")[-1]  # no handshake without a token
     finally:
         server.stop()
+
+
+def test_the_clients_backoff_doubles_from_half_a_second_to_its_cap_with_jitter(
+    demo_server: LiveServer, open_browser: Browser
+) -> None:
+    page = open_browser()
+    page.get(f"{demo_server.http_url}/login/")
+    delays = page.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        import("/static/realtime/client.js").then(({ backoffDelay }) => {
+          const steps = [...Array(9).keys()];
+          done({
+            least: steps.map((attempt) => backoffDelay(attempt, 500, 30000, () => 0)),
+            most: steps.map((attempt) => backoffDelay(attempt, 500, 30000, () => 1)),
+          });
+        });
+        """
+    )
+    assert delays == {
+        "least": [250, 500, 1000, 2000, 4000, 8000, 15000, 15000, 15000],
+        "most": [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000],
+    }

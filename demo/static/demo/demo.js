@@ -30,10 +30,22 @@ if (config.postId !== null) {
   const form = document.getElementById("comment-form");
   const body = document.getElementById("comment-body");
   const errorLine = document.getElementById("comment-error");
+  const RETRYABLE = new Set(["unavailable", "rate_limited"]);
+  const RESEND_DELAY = 2000;
   const pending = new Map(); // client_id -> body: sent, not yet acknowledged
-  const comments = new RealtimeSocket(`/ws/live-comments/${config.postId}`, { tokenUrl, since: 0 });
+  let inFlight = []; // client_ids sent on this connection, in order: the server answers each in turn
+  let resendTimer = null;
+  // Every (re)connect replays the post's visible comments (since=0, so the position
+  // never moves): moderation events are live only, and a comment hidden or shown
+  // again while the page was away must be caught up with too.
+  const comments = new RealtimeSocket(`/ws/live-comments/${config.postId}`, {
+    tokenUrl,
+    since: 0,
+    position: () => undefined,
+  });
   showState(document.getElementById("comments-state"), comments);
   window.demo.comments = comments;
+  let replayed = null; // ids seen since the last connect, until the replay is known to be over
 
   const render = (comment) => {
     const item = document.createElement("li");
@@ -51,15 +63,33 @@ if (config.postId !== null) {
   };
 
   const place = (comment) => {
+    replayed?.add(comment.id);
     if (list.querySelector(`li[data-id="${comment.id}"]`)) return;
     const later = [...list.querySelectorAll("li[data-id]")].find((li) => Number(li.dataset.id) > comment.id);
     list.insertBefore(render(comment), later || list.querySelector("li.pending"));
   };
 
-  const remove = (commentId) => list.querySelector(`li[data-id="${commentId}"]`)?.remove();
+  const remove = (commentId) => {
+    replayed?.delete(commentId);
+    list.querySelector(`li[data-id="${commentId}"]`)?.remove();
+  };
+
+  const pendingItem = (clientId) => list.querySelector(`li.pending[data-client-id="${CSS.escape(clientId)}"]`);
+
+  const sendComment = (clientId) => {
+    if (comments.send({ type: "new_comment", body: pending.get(clientId), client_id: clientId })) inFlight.push(clientId);
+  };
 
   const sendPending = () => {
-    for (const [clientId, text] of pending) comments.send({ type: "new_comment", body: text, client_id: clientId });
+    for (const clientId of pending.keys()) if (!inFlight.includes(clientId)) sendComment(clientId);
+  };
+
+  const resendLater = () => {
+    if (resendTimer !== null) return; // one resend for however many refusals
+    resendTimer = setTimeout(() => {
+      resendTimer = null;
+      sendPending();
+    }, RESEND_DELAY);
   };
 
   comments.addEventListener("comment", (event) => place(event.detail.comment));
@@ -67,21 +97,46 @@ if (config.postId !== null) {
   comments.addEventListener("comment_hidden", (event) => remove(event.detail.comment_id));
   comments.addEventListener("comment_deleted", (event) => remove(event.detail.comment_id));
   comments.addEventListener("comment_created", (event) => {
-    pending.delete(event.detail.client_id);
-    list.querySelector(`li.pending[data-client-id="${CSS.escape(event.detail.client_id)}"]`)?.remove();
+    const clientId = event.detail.client_id;
+    inFlight = inFlight.filter((id) => id !== clientId);
+    pending.delete(clientId);
+    pendingItem(clientId)?.remove();
   });
+  // An error frame answers the oldest message still in flight (the server handles them in order).
   comments.addEventListener("error", (event) => {
     const { code, message } = event.detail;
-    if (code === "unavailable" || code === "rate_limited") {
-      setTimeout(sendPending, 2000); // kept: sent again with the same client_id
-    }
+    const clientId = inFlight.shift();
     errorLine.hidden = false;
     errorLine.textContent = message;
+    if (clientId === undefined) return;
+    if (RETRYABLE.has(code)) {
+      resendLater(); // kept: sent again with the same client_id
+    } else {
+      pending.delete(clientId); // refused for good (too long, say): shown as such, not resent
+      const item = pendingItem(clientId);
+      if (item) {
+        item.className = "failed";
+        item.textContent = `${item.dataset.body} (not posted: ${message})`;
+      }
+    }
   });
-  // After a reconnect, whatever was not acknowledged is sent again: the same
+  // The server answers a ping after everything it sent before: here, the replay.
+  // Whatever is shown but was not replayed was hidden or deleted meanwhile.
+  comments.addEventListener("pong", () => {
+    if (replayed === null) return;
+    for (const item of list.querySelectorAll("li[data-id]")) {
+      if (!replayed.has(Number(item.dataset.id))) item.remove();
+    }
+    replayed = null;
+  });
+  // After a (re)connect, whatever was not acknowledged is sent again: the same
   // client_id makes a comment that did land the first time come back as its ack.
   comments.addEventListener("state", (event) => {
-    if (event.detail.state === "connected") sendPending();
+    if (event.detail.state !== "connected") return;
+    inFlight = [];
+    replayed = new Set();
+    comments.send({ type: "ping" });
+    sendPending();
   });
 
   form.addEventListener("submit", (event) => {
@@ -93,10 +148,11 @@ if (config.postId !== null) {
     const item = document.createElement("li");
     item.className = "pending";
     item.dataset.clientId = clientId;
+    item.dataset.body = text;
     item.textContent = `${text} (sending…)`;
     list.append(item);
     errorLine.hidden = true;
-    comments.send({ type: "new_comment", body: text, client_id: clientId });
+    sendComment(clientId);
     body.value = "";
   });
 

@@ -24,6 +24,7 @@ const DEFAULTS = {
   maxDelay: 30000, // ms, cap of the exponential backoff
   refreshAhead: 0.2, // refresh when this fraction of the token's lifetime is left
   since: null, // resume after this id on the first connect
+  stableAfter: 10000, // ms a connection must stay open before the backoff starts again from its first step
   position: defaultPosition, // frame -> id to resume after, or undefined
 };
 
@@ -49,7 +50,8 @@ export function csrfToken() {
 
 export class NotSignedIn extends Error {}
 
-// Ask the site's token endpoint for a short-lived token; NotSignedIn on 401/403.
+// Ask the site's token endpoint for a short-lived token; NotSignedIn on 401.
+// Anything else (403 from a CSRF failure, 5xx, no network) is an error to retry.
 export async function fetchToken(tokenUrl = DEFAULTS.tokenUrl) {
   const response = await fetch(tokenUrl, {
     method: "POST",
@@ -57,8 +59,8 @@ export async function fetchToken(tokenUrl = DEFAULTS.tokenUrl) {
     headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
     cache: "no-store",
   });
-  if (response.status === 401 || response.status === 403) throw new NotSignedIn(`token endpoint: ${response.status}`);
-  if (!response.ok) throw new Error(`token endpoint: HTTP ${response.status}`);
+  if (response.status === 401) throw new NotSignedIn("the token endpoint answered 401: not signed in");
+  if (!response.ok) throw new Error(`the token endpoint answered HTTP ${response.status}`);
   return response.json(); // {token, expires_in, expires_at}
 }
 
@@ -72,17 +74,21 @@ export class RealtimeSocket extends EventTarget {
     this.url = path.includes("://") ? path : `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}${path}`;
     this.since = this.options.since;
     this.state = "closed";
-    this.attempt = 0; // failed attempts since the last open connection
+    this.attempt = 0; // attempts since the last connection that stayed open (backoff step)
     this.connects = 0; // connections opened, ever
     this.socket = null;
-    this.token = null; // {token, expires_in, expires_at, receivedAt}
-    this.timers = { retry: null, refresh: null };
-    this.stopped = false;
+    this.token = null; // the last token fetched: {token, expires_in, expires_at, receivedAt}
+    this.timers = { retry: null, refresh: null, stable: null };
+    this.running = false;
+    // Bumped by every connection attempt and by close(): whatever an older attempt
+    // (its socket's handlers, its token fetch, its refresh) finishes later is ignored.
+    this.generation = 0;
   }
 
-  // Open the connection (and keep it open until close()).
+  // Open the connection, and keep it open until close(). Does nothing if already running.
   start() {
-    this.stopped = false;
+    if (this.running) return this;
+    this.running = true;
     this._connect();
     return this;
   }
@@ -95,50 +101,71 @@ export class RealtimeSocket extends EventTarget {
   }
 
   close() {
-    this.stopped = true;
+    this.running = false;
+    this.generation += 1;
     this._clearTimers();
-    if (this.socket) this.socket.close(1000);
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) {
+      socket.onopen = socket.onmessage = socket.onclose = null;
+      socket.close(1000);
+    }
     this._setState("closed");
   }
 
   // --- Connecting ---------------------------------------------------------
 
+  _current(generation) {
+    return this.running && generation === this.generation;
+  }
+
   async _connect() {
-    if (this.stopped) return;
+    clearTimeout(this.timers.retry);
+    const generation = ++this.generation;
     this._setState(this.connects === 0 && this.attempt === 0 ? "connecting" : "reconnecting");
     let token;
     try {
       token = await this._token();
     } catch (error) {
+      if (!this._current(generation)) return;
       if (error instanceof NotSignedIn) {
+        this.running = false;
         this._setState("refused");
         this._emit("refused", { reason: error.message });
         return;
       }
-      this._retry(); // the site is down too: try again later
+      this._retry(); // the site is away too: try again later
       return;
     }
-    if (this.stopped) return;
+    if (!this._current(generation)) return;
     const url = this.since == null ? this.url : `${this.url}${this.url.includes("?") ? "&" : "?"}since=${this.since}`;
     const socket = new WebSocket(url, [SUBPROTOCOL, `bearer.${token.token}`]);
     this.socket = socket;
     let opened = false;
     socket.onopen = () => {
+      if (!this._current(generation)) return;
       opened = true;
-      this.attempt = 0;
       this.connects += 1;
       this._setState("connected");
-      this._scheduleRefresh();
+      this._scheduleRefresh(generation);
+      this.timers.stable = setTimeout(() => {
+        this.attempt = 0; // it stayed open: the next drop starts the backoff afresh
+      }, this.options.stableAfter);
     };
-    socket.onmessage = (event) => this._receive(event.data);
+    socket.onmessage = (event) => {
+      if (this._current(generation)) this._receive(event.data);
+    };
     socket.onclose = (event) => {
-      if (this.socket !== socket) return;
+      if (!this._current(generation)) return;
       this.socket = null;
       clearTimeout(this.timers.refresh);
+      clearTimeout(this.timers.stable);
       this._emit("close", { code: event.code, reason: event.reason, opened });
-      if (this.stopped) return;
       if (!opened || RECONNECT_CODES.has(event.code)) this._retry();
-      else this._setState("closed");
+      else {
+        this.running = false;
+        this._setState("closed");
+      }
     };
   }
 
@@ -177,25 +204,32 @@ export class RealtimeSocket extends EventTarget {
     this._emit(frame.type, frame);
   }
 
-  _scheduleRefresh() {
+  // Refresh when `refreshAhead` of the token's lifetime is left (a token without
+  // a usable `expires_in` is not refreshed: the server closes with 4401 at its expiry).
+  _scheduleRefresh(generation) {
     clearTimeout(this.timers.refresh);
     const token = this.token;
-    if (!token) return;
-    const lifetime = token.expires_in * 1000;
+    const lifetime = token ? Number(token.expires_in) * 1000 : NaN;
+    if (!Number.isFinite(lifetime) || lifetime <= 0) return;
     const at = token.receivedAt + lifetime * (1 - this.options.refreshAhead);
-    this.timers.refresh = setTimeout(() => this._refresh(), Math.max(0, at - Date.now()));
+    this.timers.refresh = setTimeout(() => this._refresh(generation), Math.max(0, at - Date.now()));
   }
 
-  async _refresh() {
+  async _refresh(generation) {
+    let token;
     try {
-      const token = await this._token();
-      if (this.send({ type: "refresh", token: token.token })) this._scheduleRefresh();
+      token = await this._token();
     } catch (error) {
+      if (!this._current(generation)) return;
       if (error instanceof NotSignedIn) {
         this._emit("refused", { reason: error.message }); // the server closes with 4401 at expiry
         return;
       }
-      this.timers.refresh = setTimeout(() => this._refresh(), this.options.minDelay * 4);
+      this.timers.refresh = setTimeout(() => this._refresh(generation), this.options.minDelay * 4);
+      return;
+    }
+    if (this._current(generation) && this.send({ type: "refresh", token: token.token })) {
+      this._scheduleRefresh(generation);
     }
   }
 
@@ -212,7 +246,6 @@ export class RealtimeSocket extends EventTarget {
   }
 
   _clearTimers() {
-    clearTimeout(this.timers.retry);
-    clearTimeout(this.timers.refresh);
+    for (const timer of Object.values(this.timers)) clearTimeout(timer);
   }
 }

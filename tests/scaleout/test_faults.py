@@ -12,7 +12,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
@@ -22,7 +21,7 @@ from websockets.exceptions import InvalidStatus
 from comments.models import Comment, Post
 from realtime.tokens import issue_token
 from tests.support.live import LiveServer, database_url_for_tests, free_port, start_daphne
-from tests.support.proxy import TcpProxy
+from tests.support.proxy import TcpProxy, database_url_via, redis_url_via
 
 pytestmark = [pytest.mark.wire, pytest.mark.django_db(transaction=True)]
 
@@ -71,18 +70,9 @@ def test_redis_missing_at_start_is_one_clear_error_naming_redis_url(django_db_se
 
 
 @pytest.fixture
-def redis_proxy() -> Iterator[TcpProxy]:
-    target = urlparse(settings.REDIS_URL)
-    proxy = TcpProxy(target.port or 6379, target.hostname or "127.0.0.1").start()
-    yield proxy
-    proxy.close()
-
-
-@pytest.fixture
 def servers_behind_redis_proxy(redis_proxy: TcpProxy, log_dir: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
-    redis_url = urlparse(settings.REDIS_URL)._replace(netloc=f"127.0.0.1:{redis_proxy.port}").geturl()
     # Feed checks every hour: what arrives after the outage came back through Redis.
-    env = {"REDIS_URL": redis_url, "FEED_CHECK_INTERVAL": "3600"}
+    env = {"REDIS_URL": redis_url_via(redis_proxy), "FEED_CHECK_INTERVAL": "3600"}
     pair = (start_daphne(log_dir, env=env), start_daphne(log_dir, env=env))
     yield pair
     for server in pair:
@@ -133,19 +123,10 @@ async def test_losing_redis_loses_nothing_and_crashes_no_consumer(
 
 
 @pytest.fixture
-def server_behind_database_proxy(log_dir: Path) -> Iterator[tuple[LiveServer, TcpProxy]]:
-    database = settings.DATABASES["default"]
-    proxy = TcpProxy(int(database["PORT"] or 5432), database["HOST"] or "127.0.0.1").start()
-    database_url = urlparse(database_url_for_tests())._replace(netloc=_netloc_via(proxy.port)).geturl()
-    server = start_daphne(log_dir, env={"DATABASE_URL": database_url})
-    yield server, proxy
+def server_behind_database_proxy(database_proxy: TcpProxy, log_dir: Path) -> Iterator[tuple[LiveServer, TcpProxy]]:
+    server = start_daphne(log_dir, env={"DATABASE_URL": database_url_via(database_proxy)})
+    yield server, database_proxy
     server.stop()
-    proxy.close()
-
-
-def _netloc_via(port: int) -> str:
-    database = settings.DATABASES["default"]
-    return f"{database['USER']}@127.0.0.1:{port}"
 
 
 @pytest.mark.services

@@ -12,16 +12,14 @@ import re
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import pytest
-from django.conf import settings
 
 from comments.models import Comment, Post
 from realtime.close_codes import CLOSE_UNAVAILABLE
 from realtime.tokens import issue_token
-from tests.support.live import LiveServer, database_url_for_tests, start_daphne
-from tests.support.proxy import TcpProxy
+from tests.support.live import LiveServer, start_daphne
+from tests.support.proxy import TcpProxy, database_url_via, redis_url_via
 from tests.support.resilient import Acks, Follower, Progress, Writer
 
 pytestmark = [pytest.mark.wire, pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -31,22 +29,6 @@ WATCHERS = 40
 WATCHERS_PER_USER = 10  # under MAX_CONNECTIONS_PER_USER, reconnects included
 ACKS_PER_PHASE = 30
 DEADLINE = 30.0
-
-
-@pytest.fixture
-def redis_proxy() -> Iterator[TcpProxy]:
-    target = urlparse(settings.REDIS_URL)
-    proxy = TcpProxy(target.port or 6379, target.hostname or "127.0.0.1").start()
-    yield proxy
-    proxy.close()
-
-
-@pytest.fixture
-def database_proxy() -> Iterator[TcpProxy]:
-    database = settings.DATABASES["default"]
-    proxy = TcpProxy(int(database["PORT"] or 5432), database["HOST"] or "127.0.0.1").start()
-    yield proxy
-    proxy.close()
 
 
 def pair_of_servers(log_dir: Path, env: dict[str, str]) -> Iterator[tuple[LiveServer, LiveServer]]:
@@ -59,16 +41,12 @@ def pair_of_servers(log_dir: Path, env: dict[str, str]) -> Iterator[tuple[LiveSe
 @pytest.fixture
 def servers_behind_redis_proxy(redis_proxy: TcpProxy, log_dir: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
     """Default FEED_CHECK_INTERVAL: live events lost with Redis are found by the feed checks too."""
-    redis_url = urlparse(settings.REDIS_URL)._replace(netloc=f"127.0.0.1:{redis_proxy.port}").geturl()
-    yield from pair_of_servers(log_dir, {"REDIS_URL": redis_url})
+    yield from pair_of_servers(log_dir, {"REDIS_URL": redis_url_via(redis_proxy)})
 
 
 @pytest.fixture
 def servers_behind_database_proxy(database_proxy: TcpProxy, log_dir: Path) -> Iterator[tuple[LiveServer, LiveServer]]:
-    user = settings.DATABASES["default"]["USER"]
-    netloc = f"{user}@127.0.0.1:{database_proxy.port}"
-    database_url = urlparse(database_url_for_tests())._replace(netloc=netloc).geturl()
-    yield from pair_of_servers(log_dir, {"DATABASE_URL": database_url})
+    yield from pair_of_servers(log_dir, {"DATABASE_URL": database_url_via(database_proxy)})
 
 
 class Load:

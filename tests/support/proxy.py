@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from urllib.parse import urlparse
 
-from tests.support.live import free_port
+from django.conf import settings
+
+from tests.support.live import database_url_for_tests, free_port
 
 CHUNK = 65536
 
@@ -71,3 +74,14 @@ class TcpProxy:
                 await writer.drain()
         writer.transport.abort()
         self._writers.discard(writer)
+
+
+def redis_url_via(proxy: TcpProxy) -> str:
+    """REDIS_URL for a server that reaches Redis through `proxy`."""
+    return urlparse(settings.REDIS_URL)._replace(netloc=f"127.0.0.1:{proxy.port}").geturl()
+
+
+def database_url_via(proxy: TcpProxy) -> str:
+    """DATABASE_URL for a server that reaches the test database through `proxy`."""
+    netloc = f"{settings.DATABASES['default']['USER']}@127.0.0.1:{proxy.port}"
+    return urlparse(database_url_for_tests())._replace(netloc=netloc).geturl()

@@ -19,18 +19,30 @@ only after every smaller one. A connection then needs only its last delivered
 The channel layer is therefore only a hint that something new exists: delivery
 is exactly-once and in order as long as the database has the entries. A lost
 last event has no later event to reveal it; realtime/reconcile.py finds those.
+
+When a gap cannot be read because the database is away, the live event is held
+back rather than sent out of order, and the connection stays open: the entries
+are committed, so the feed checks deliver them, in order, once the database
+answers. (A replay that cannot be read is another matter: the connection is
+closed with 4503 and the client comes back with `since`.)
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
+from django.db import DatabaseError
+
+from realtime.outage import log_database_failure
 from realtime.reconcile import FeedKind
 
 PAGE_SIZE = 500
+
+logger = logging.getLogger(__name__)
 
 
 class FeedNotFound(LookupError):
@@ -108,24 +120,34 @@ class SequencedFeed:
         """A live event for entry `seq`."""
         if seq <= self.delivered_seq:
             return
-        if seq > self.delivered_seq + 1:
-            await self._fill_gap(upto=seq - 1)
+        if seq > self.delivered_seq + 1 and not await self._filled(upto=seq - 1):
+            return  # held back: the feed checks deliver it after the gap
         await self._send(frame)
         self.delivered_seq = seq
 
     async def catch_up(self, upto: int) -> None:
         """The key's committed high-water mark is `upto`: send what is missing up to it."""
-        if upto > self.delivered_seq:
-            await self._fill_gap(upto)
+        if upto > self.delivered_seq and await self._filled(upto):
             self.delivered_seq = upto
 
+    async def _filled(self, upto: int) -> bool:
+        """Send the entries after the last delivered one up to `upto`; False if the database is away."""
+        try:
+            await self._fill_gap(upto)
+        except DatabaseError as error:
+            kind, key = type(self._source.kind).__name__, self._source.key
+            log_database_failure(logger, error, "Could not read the gap up to seq %s in %s %s", upto, kind, key)
+            return False
+        return True
+
     async def _fill_gap(self, upto: int) -> None:
-        after = self.delivered_seq
-        while entries := await self._source.seq_range(after, upto, PAGE_SIZE):
-            await self._send_all(entries)
+        """Each entry sent moves `delivered_seq`, so a fill cut short resumes where it stopped."""
+        while entries := await self._source.seq_range(self.delivered_seq, upto, PAGE_SIZE):
+            for entry in entries:
+                await self._send(entry.frame)
+                self.delivered_seq = entry.seq
             if len(entries) < PAGE_SIZE:
                 break
-            after = entries[-1].seq
 
     async def _send_all(self, entries: list[Entry]) -> None:
         for entry in entries:

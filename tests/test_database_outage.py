@@ -1,7 +1,8 @@
 """
 The database away at every point a token endpoint reads it: the handshake is
-refused with 4503, an open connection is closed with 4503, never 1011 and never a
-crash; reconnecting with `since` once it is back loses nothing.
+refused with 4503, a replay that cannot be read closes with 4503, a gap that cannot
+be read holds its live event back until the database answers; never 1011, never a
+crash, and reconnecting with `since` once it is back loses nothing.
 
 (`new_comment` answers an outage with an `unavailable` error frame and stays
 open: tests/comments/test_live_comments.py.)
@@ -103,20 +104,25 @@ async def test_a_replay_that_cannot_read_closes_with_4503_and_a_later_replay_sen
     await communicator.disconnect()
 
 
-async def test_a_gap_that_cannot_be_filled_closes_with_4503_and_since_recovers_it(user: Any, token: str) -> None:
+async def test_a_gap_that_cannot_be_read_holds_the_event_back_and_keeps_the_connection(
+    user: Any, token: str, caplog: pytest.LogCaptureFixture
+) -> None:
     communicator = await notifications(token)
     assert (await communicator.connect())[0] is True
     with mock.patch("realtime.publish.publish"):  # this one's live event is lost: a gap
         unheard = (await stored(user, "unheard"))[0]
     with database_down(UserNotifications, "seq_range"):
-        await stored(user, "heard")  # its live event shows the gap, which cannot be read
-        await expect_closed_after_accept(communicator, CLOSE_UNAVAILABLE)
-    heard = await Notification.objects.aget(payload__text="heard")
-    communicator = await notifications(token, "&since=0")
-    assert (await communicator.connect())[0] is True
-    assert [await communicator.receive_json_from() for _ in range(2)] == [
+        heard = (await stored(user, "heard"))[0]  # its live event shows the gap, which cannot be read
+        assert await communicator.receive_nothing(timeout=0.2)  # not sent out of order, not closed
+    assert [r.getMessage() for r in caplog.records if r.name == "realtime.feed"] == [
+        f"Could not read the gap up to seq 1 in NotificationFeeds {user.pk}: "
+        "the database is unavailable (OperationalError)"
+    ]
+    later = (await stored(user, "later"))[0]  # the database is back: the next event fills the gap
+    assert [await communicator.receive_json_from() for _ in range(3)] == [
         notification_frame(unheard),
         notification_frame(heard),
+        notification_frame(later),
     ]
     await communicator.disconnect()
 

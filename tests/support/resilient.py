@@ -73,7 +73,7 @@ class Follower:
         while not self._stopping:
             since = self.seen[-1] if self.seen else 0
             try:
-                async with connect(f"{self.url}&since={since}") as self._ws:
+                async with connect(f"{self.url}&since={since}", max_queue=None) as self._ws:
                     await self._read(self._ws)
             except InvalidStatus:
                 self.refusals += 1
@@ -127,7 +127,9 @@ class Writer:
         while True:
             try:
                 if self._ws is None:
-                    self._ws = await connect(self.url)
+                    # Unbounded: the broadcasts a writer also gets pile up between its answers, and
+                    # with websockets' default (16) reading would pause, the server's close frame too.
+                    self._ws = await connect(self.url, max_queue=None)
                 await self._ws.send(message)
                 answer = await self._answer(self._ws)
             except InvalidStatus:

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.support import crowds, servers
 from bench.support import environment as env
-from bench.support import servers
 from bench.support.stats import percentile
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -145,7 +145,7 @@ def handshakes(sizes: Sizes, work: Path) -> dict[str, Any]:
         elapsed = max(r["finished"] for r in results) - min(r["started"] for r in results)
         measured[name] = {
             "per_second": sum(r["handshakes"] for r in results) / elapsed,
-            "failures": _merge(r["failures"] for r in results),
+            "failures": crowds.merge_counts(r["failures"] for r in results),
         }
     return measured
 
@@ -194,24 +194,16 @@ def pushes(sizes: Sizes, work: Path) -> dict[str, Any]:
         server = start_server(name, work, env.server_env())
         try:
             urls = [f"{server.ws_url}/ws/notifications?token={token}" for token in seed.tokens]
-            crowds = [
-                env.spawn_client(
-                    "bench.clients.crowd",
-                    {
-                        "urls": share,
-                        "concurrency": 50,
-                        "ready_file": str(work / f"push-crowd-{n}.ready"),
-                        "deadline": 300,
-                        "record_types": ["notification"],
-                        "expect": sizes.push_rounds,
-                        "result": str(work / f"push-crowd-{n}-result.json"),
-                    },
-                    work,
-                    f"push-crowd-{n}",
-                )
-                for n, share in enumerate(split(urls, 2))
-            ]
-            env.wait_for_files([work / f"push-crowd-{n}.ready" for n in range(2)], timeout=300, processes=crowds)
+            crowd = crowds.start(
+                work,
+                urls,
+                name="push-crowd",
+                processes=2,
+                record_types=["notification"],
+                deadline=300,
+                expect=sizes.push_rounds,
+                ready_timeout=300,
+            )
             pusher = env.spawn_client(
                 "bench.clients.pusher",
                 {
@@ -224,11 +216,11 @@ def pushes(sizes: Sizes, work: Path) -> dict[str, Any]:
                 "pusher",
             )
             pusher.wait(timeout=300)
-            _stop_when_done(crowds, grace=60)
+            crowd.stop_when_done(grace=60)
         finally:
             server.stop()
         pushed = json.loads((work / "pusher-result.json").read_text())
-        received = [json.loads((work / f"push-crowd-{n}-result.json").read_text()) for n in range(2)]
+        received = crowd.results()
         arrivals = [at for r in received for _, _, at in r["frames"]]
         measured[name] = {
             "per_second": len(arrivals) / (max(arrivals) - pushed["started"]),
@@ -252,28 +244,11 @@ def memory(sizes: Sizes, work: Path, servers_: tuple[str, ...] = ("A", "B"), **e
             time.sleep(2)
             before, descriptors_before = server.rss_kib(), server.open_descriptors()
             urls = [f"{server.ws_url}/ws/notifications?token={token}" for token in seed.tokens]
-            crowds = [
-                env.spawn_client(
-                    "bench.clients.crowd",
-                    {
-                        "urls": share,
-                        "concurrency": 50,
-                        "ready_file": str(work / f"idle-{n}.ready"),
-                        "deadline": 900,
-                        "record_types": [],
-                        "expect": None,
-                        "result": str(work / f"idle-{n}-result.json"),
-                    },
-                    work,
-                    f"idle-{n}",
-                )
-                for n, share in enumerate(split(urls, 4))
-            ]
-            env.wait_for_files([work / f"idle-{n}.ready" for n in range(4)], timeout=600, processes=crowds)
+            crowd = crowds.start(work, urls, name="idle", processes=4, record_types=[], deadline=900)
             time.sleep(sizes.idle_hold)
             after, held = server.rss_kib(), server.open_descriptors() - descriptors_before
-            _stop_when_done(crowds, grace=0)
-            results = [json.loads((work / f"idle-{n}-result.json").read_text()) for n in range(len(crowds))]
+            crowd.stop_when_done(grace=0)
+            results = crowd.results()
         finally:
             server.stop()
         measured[name] = {
@@ -295,28 +270,8 @@ SCENARIOS: dict[str, Callable[[Sizes, Path], dict[str, Any]]] = {
 }
 
 
-def _stop_when_done(crowds: list[Any], grace: float) -> None:
-    """Give crowds `grace` seconds to finish by themselves, then stop them (what they missed counts as lost)."""
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(crowd.poll() is None for crowd in crowds):
-        time.sleep(0.2)
-    for crowd in crowds:
-        if crowd.poll() is None:
-            crowd.send_signal(signal.SIGUSR1)
-    for crowd in crowds:
-        crowd.wait(timeout=120)
-
-
 def _settings_for(server: str) -> str:
     return "bench.settings.naive" if server == "B" else "project.settings"
-
-
-def _merge(counters: Any) -> dict[str, int]:
-    merged: dict[str, int] = {}
-    for counter in counters:
-        for key, value in counter.items():
-            merged[key] = merged.get(key, 0) + value
-    return merged
 
 
 def main() -> None:

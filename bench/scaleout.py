@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import time
 from pathlib import Path
 from typing import Any
 
+from bench.support import crowds, servers
 from bench.support import environment as env
-from bench.support import servers
 from bench.support.stats import percentile
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -42,7 +41,10 @@ def fanout(layer: str, watchers: int, comments: int, interval: float) -> dict[st
             urls = [
                 f"{pair[n % 2].ws_url}/ws/live-comments/{post_id}?token={token}" for n, token in enumerate(tokens[1:])
             ]
-            crowds = _start_crowds(work, urls, record_types=["comment"], expect=comments, deadline=300)
+            crowd = crowds.start(
+                work, urls, name="crowd", processes=CLIENT_PROCESSES, record_types=["comment"], deadline=300,
+                expect=comments,
+            )  # fmt: skip
             with env.ConnectionSampler() as sampler:
                 writer = env.spawn_client(
                     "bench.clients.writer",
@@ -56,9 +58,9 @@ def fanout(layer: str, watchers: int, comments: int, interval: float) -> dict[st
                     "writer",
                 )
                 writer.wait(timeout=300)
-                _finish(work, crowds, grace=30)
+                crowd.stop_when_done(grace=30)
             written = json.loads((work / "writer-result.json").read_text())
-            results = [json.loads((work / f"crowd-{n}-result.json").read_text()) for n in range(len(crowds))]
+            results = crowd.results()
             exceptions = sum(env.exceptions_in(server.log_path) for server in pair)
         finally:
             for server in pair:
@@ -74,8 +76,8 @@ def fanout(layer: str, watchers: int, comments: int, interval: float) -> dict[st
         "comments_acked": len(written["acks"]),
         "writer_errors": len(written["errors"]),
         "connected": sum(r["connected"] for r in results),
-        "handshake_failures": _merge(r["failures"] for r in results),
-        "closes": _merge(r["closes"] for r in results),
+        "handshake_failures": crowds.merge_counts(r["failures"] for r in results),
+        "closes": crowds.merge_counts(r["closes"] for r in results),
         "deliveries_expected": expected,
         "deliveries": len(delivered),
         "lost": expected - len(delivered),
@@ -99,23 +101,25 @@ def connections(count: int, hold: float) -> dict[str, Any]:
             urls = [f"{pair[n % 2].ws_url}/ws/notifications?token={token}" for n, token in enumerate(tokens)]
             started = time.monotonic()
             with env.ConnectionSampler() as sampler:
-                crowds = _start_crowds(work, urls, record_types=[], expect=None, deadline=hold + 600)
+                crowd = crowds.start(
+                    work, urls, name="crowd", processes=CLIENT_PROCESSES, record_types=[], deadline=hold + 600
+                )
                 connect_seconds = time.monotonic() - started
                 time.sleep(hold)  # past at least one heartbeat: every client must answer it
                 rss_after = [server.rss_kib() for server in pair]
-                _finish(work, crowds, grace=30)
-            results = [json.loads((work / f"crowd-{n}-result.json").read_text()) for n in range(len(crowds))]
+                crowd.stop_when_done(grace=30)
+            results = crowd.results()
             exceptions = sum(env.exceptions_in(server.log_path) for server in pair)
         finally:
             for server in pair:
                 server.stop()
     connected = sum(r["connected"] for r in results)
-    closes = _merge(r["closes"] for r in results)
+    closes = crowds.merge_counts(r["closes"] for r in results)
     return {
         "scenario": "connections",
         "connections": count,
         "connected": connected,
-        "handshake_failures": _merge(r["failures"] for r in results),
+        "handshake_failures": crowds.merge_counts(r["failures"] for r in results),
         "dropped_while_held": sum(closes.values()),
         "closes": closes,
         "connect_seconds": round(connect_seconds, 1),
@@ -126,45 +130,6 @@ def connections(count: int, hold: float) -> dict[str, Any]:
         "server_exceptions": exceptions,
         "peak_db_connections": sampler.peak,
     }
-
-
-def _start_crowds(
-    work: Path, urls: list[str], *, record_types: list[str], expect: int | None, deadline: float
-) -> list[Any]:
-    shares = [urls[n::CLIENT_PROCESSES] for n in range(CLIENT_PROCESSES)]
-    processes = []
-    for n, share in enumerate(shares):
-        config = {
-            "urls": share,
-            "concurrency": 50,
-            "ready_file": str(work / f"crowd-{n}-ready"),
-            "deadline": deadline,
-            "record_types": record_types,
-            "expect": expect,
-            "result": str(work / f"crowd-{n}-result.json"),
-        }
-        processes.append(env.spawn_client("bench.clients.crowd", config, work, f"crowd-{n}"))
-    env.wait_for_files([work / f"crowd-{n}-ready" for n in range(len(shares))], timeout=600, processes=processes)
-    return processes
-
-
-def _finish(work: Path, crowds: list[Any], grace: float) -> None:
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(p.poll() is None for p in crowds):
-        time.sleep(0.2)
-    for process in crowds:
-        if process.poll() is None:
-            process.send_signal(signal.SIGUSR1)
-    for process in crowds:
-        process.wait(timeout=60)
-
-
-def _merge(counters: Any) -> dict[str, int]:
-    merged: dict[str, int] = {}
-    for counter in counters:
-        for key, value in counter.items():
-            merged[key] = merged.get(key, 0) + value
-    return merged
 
 
 def main() -> None:

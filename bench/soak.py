@@ -24,9 +24,9 @@ import threading
 import time
 from typing import Any
 
-from bench.scaleout import OUT, _finish, _merge, _start_crowds
+from bench.scaleout import CLIENT_PROCESSES, OUT
+from bench.support import crowds, servers
 from bench.support import environment as env
-from bench.support import servers
 
 WRITERS = 4
 WRITE_INTERVAL = 2.0  # per writer: half of the default comment budget (RATE_LIMIT_COMMENTS_PER_SECOND=1)
@@ -89,7 +89,14 @@ def soak(connections: int, minutes: float, heartbeat: float) -> dict[str, Any]:
                 for n, token in enumerate(tokens)
             ]
             with env.ConnectionSampler(interval=1.0) as database:
-                crowds = _start_crowds(work, urls, record_types=["comment"], expect=None, deadline=seconds + 600)
+                crowd = crowds.start(
+                    work,
+                    urls,
+                    name="crowd",
+                    processes=CLIENT_PROCESSES,
+                    record_types=["comment"],
+                    deadline=seconds + 600,
+                )
                 time.sleep(SETTLE_SECONDS)
                 with MemorySampler(pair) as memory:
                     writers = [
@@ -109,9 +116,9 @@ def soak(connections: int, minutes: float, heartbeat: float) -> dict[str, Any]:
                     for writer in writers:
                         writer.wait(timeout=seconds + 120)
                     time.sleep(SETTLE_SECONDS)  # the last broadcasts reach every watcher
-                _finish(work, crowds, grace=0)
+                crowd.stop_when_done(grace=0)
             written = [json.loads((work / f"writer-{n}-result.json").read_text()) for n in range(WRITERS)]
-            results = [json.loads((work / f"crowd-{n}-result.json").read_text()) for n in range(len(crowds))]
+            results = crowd.results()
             logs = [server.log_path.read_text(errors="replace") for server in pair]
             exceptions = sum(env.exceptions_in(server.log_path) for server in pair)
         finally:
@@ -119,9 +126,9 @@ def soak(connections: int, minutes: float, heartbeat: float) -> dict[str, Any]:
                 server.stop()
     acked = {comment_id for w in written for _, comment_id, _, _ in w["acks"]}
     seen: dict[tuple[int, int], set[int]] = {}
-    for crowd, result in enumerate(results):
+    for process, result in enumerate(results):
         for index, comment_id, _ in result["frames"]:
-            seen.setdefault((crowd, index), set()).add(comment_id)
+            seen.setdefault((process, index), set()).add(comment_id)
     watching = sum(1 for url in urls if "/ws/live-comments/" in url)
     start, end = memory.samples[0][1], memory.samples[-1][1]
     return {
@@ -133,12 +140,12 @@ def soak(connections: int, minutes: float, heartbeat: float) -> dict[str, Any]:
         "heartbeat_interval_s": heartbeat,
         "heartbeats_per_connection": int(seconds // heartbeat),
         "connected": sum(r["connected"] for r in results),
-        "handshake_failures": _merge(r["failures"] for r in results),
-        "unexpected_closes": _merge(r["closes"] for r in results),
+        "handshake_failures": crowds.merge_counts(r["failures"] for r in results),
+        "unexpected_closes": crowds.merge_counts(r["closes"] for r in results),
         "comments_acked": len(acked),
         "writer_errors": sum(len(w["errors"]) for w in written),
         "deliveries_expected": watching * len(acked),
-        "deliveries_lost": sum(len(acked - seen.get(key, set())) for key in _watcher_keys(results, urls)),
+        "deliveries_lost": sum(len(acked - seen.get(key, set())) for key in _watcher_keys(crowd)),
         "rss_mib_start": start,
         "rss_mib_end": end,
         "rss_growth_percent": [round(100 * (e - s) / s, 1) for s, e in zip(start, end, strict=True)],
@@ -149,13 +156,12 @@ def soak(connections: int, minutes: float, heartbeat: float) -> dict[str, Any]:
     }
 
 
-def _watcher_keys(results: list[dict[str, Any]], urls: list[str]) -> list[tuple[int, int]]:
-    """(crowd, index) of every watcher: crowd n got urls[n::CLIENT_PROCESSES], in order."""
-    crowds = len(results)
+def _watcher_keys(crowd: crowds.Crowds) -> list[tuple[int, int]]:
+    """(crowd process, connection index) of every watcher."""
     return [
-        (crowd, index)
-        for crowd in range(crowds)
-        for index, url in enumerate(urls[crowd::crowds])
+        (process, index)
+        for process, share in enumerate(crowd.shares)
+        for index, url in enumerate(share)
         if "/ws/live-comments/" in url
     ]
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,12 @@ from django.db import connections
 
 from realtime import connection_cap
 from realtime.tokens import issue_token
+from tests.support.availability import skip_unless_available
 from tests.support.live import GENEROUS_RATE_LIMITS, LiveServer, start_daphne
 
-SERVICES_MISSING = "needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL (as .ci/run does)"
+SERVICES_MISSING = (
+    "the service-backed tests need PostgreSQL and Redis: set DATABASE_URL and REDIS_URL (as .ci/run does)"
+)
 
 
 def services_configured() -> bool:
@@ -24,13 +26,13 @@ def services_configured() -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if services_configured():
-        return
-    if os.environ.get("REALTIME_REQUIRE_SERVICES"):
-        raise pytest.UsageError(f"REALTIME_REQUIRE_SERVICES is set but the suite {SERVICES_MISSING}")
-    for item in items:
-        if "services" in item.keywords:
-            item.add_marker(pytest.mark.skip(reason=SERVICES_MISSING))
+    skip_unless_available(
+        items,
+        marker="services",
+        available=services_configured(),
+        required_by="REALTIME_REQUIRE_SERVICES",
+        missing=SERVICES_MISSING,
+    )
 
 
 @pytest.fixture(autouse=True)

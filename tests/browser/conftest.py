@@ -21,6 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.support.availability import skip_unless_available
 from tests.support.live import LiveServer, start_daphne
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -52,13 +53,13 @@ def browser_installed() -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if browser_installed():
-        return
-    if os.environ.get("REALTIME_REQUIRE_BROWSER"):
-        raise pytest.UsageError(f"REALTIME_REQUIRE_BROWSER is set but {BROWSER_MISSING}")
-    for item in items:
-        if "browser" in item.keywords:
-            item.add_marker(pytest.mark.skip(reason=BROWSER_MISSING))
+    skip_unless_available(
+        items,
+        marker="browser",
+        available=browser_installed(),
+        required_by="REALTIME_REQUIRE_BROWSER",
+        missing=BROWSER_MISSING,
+    )
 
 
 @pytest.fixture

@@ -45,9 +45,15 @@ class TokenClaims:
 
 def issue_token(user: AbstractBaseUser, *, ttl: timedelta = DEFAULT_TTL) -> str:
     """A token for `user`, valid for at least `ttl` from now (`exp` is whole seconds, rounded up)."""
+    return issue_token_expiring(user, ttl=ttl)[0]
+
+
+def issue_token_expiring(user: AbstractBaseUser, *, ttl: timedelta = DEFAULT_TTL) -> tuple[str, datetime]:
+    """`issue_token`, and the moment the token expires (its `exp`)."""
     now = timezone.now()
-    claims = {"sub": str(user.pk), "iat": int(now.timestamp()), "exp": math.ceil((now + ttl).timestamp())}
-    return jwt.encode(claims, settings.JWT_SECRET, algorithm=ALGORITHM)
+    expires = math.ceil((now + ttl).timestamp())
+    claims = {"sub": str(user.pk), "iat": int(now.timestamp()), "exp": expires}
+    return jwt.encode(claims, settings.JWT_SECRET, algorithm=ALGORITHM), datetime.fromtimestamp(expires, tz=UTC)
 
 
 def decode_token(token: str) -> TokenClaims:

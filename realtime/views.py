@@ -19,7 +19,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from realtime.tokens import decode_token, issue_token
+from realtime.tokens import issue_token_expiring
 
 NO_STORE = "no-store"
 
@@ -29,8 +29,7 @@ def token(request: HttpRequest) -> JsonResponse:
     if not request.user.is_authenticated:
         response = JsonResponse({"error": "login_required", "message": "Sign in to get a token."}, status=401)
     else:
-        issued = issue_token(request.user, ttl=timedelta(seconds=settings.TOKEN_HTTP_TTL))
-        expires_at = decode_token(issued).expires_at
+        issued, expires_at = issue_token_expiring(request.user, ttl=timedelta(seconds=settings.TOKEN_HTTP_TTL))
         response = JsonResponse(
             {
                 "token": issued,

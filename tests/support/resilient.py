@@ -66,6 +66,7 @@ class Follower:
     seen: list[int] = field(default_factory=list)
     closes: list[int] = field(default_factory=list)
     refusals: int = 0
+    connections: int = 0
     _ws: ClientConnection | None = None
     _stopping: bool = False
 
@@ -74,6 +75,8 @@ class Follower:
             since = self.seen[-1] if self.seen else 0
             try:
                 async with connect(f"{self.url}&since={since}", max_queue=None) as self._ws:
+                    self.connections += 1
+                    self.progress.changed()
                     await self._read(self._ws)
             except InvalidStatus:
                 self.refusals += 1

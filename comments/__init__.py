@@ -1,1 +1,1 @@
-"""Posts and their live comments, built on the realtime layer."""
+"""Posts and their live comments: a feature app on the realtime library."""

@@ -6,16 +6,16 @@ import logging
 from typing import Any
 
 from channels.db import database_sync_to_async
-from django.conf import settings
 from django.db import DatabaseError
 
-from comments import selectors
+from comments.feature import COMMENT_BUDGET
+from comments.feeds import PostComments
 from comments.frames import comment_created_frame
 from comments.messages import InvalidNewComment, parse_new_comment
 from comments.models import Post
 from comments.services import CommentCreated, CommentRemoved, CommentUnhidden, comment_create, post_group
-from realtime.feed import Entry
-from realtime.feed_consumer import FeedConsumer
+from realtime.conf import realtime_settings
+from realtime.consumers import FeedConsumer
 from realtime.frames import ErrorCode
 from realtime.outage import log_database_failure
 
@@ -48,11 +48,11 @@ class LiveCommentsConsumer(FeedConsumer):
         return PostComments(self.post_id)
 
     async def on_new_comment(self, message: dict[str, Any]) -> None:
-        if not self.within_budget("comment"):
-            await self.over_budget("comment")
+        if not self.within_budget(COMMENT_BUDGET.kind):
+            await self.over_budget(COMMENT_BUDGET.kind)
             return
         try:
-            new = parse_new_comment(message, max_length=settings.COMMENT_MAX_LENGTH)
+            new = parse_new_comment(message, max_length=realtime_settings.COMMENT_MAX_LENGTH)
         except InvalidNewComment as invalid:
             await self.send_error(invalid.code, str(invalid))
             return
@@ -84,26 +84,3 @@ class LiveCommentsConsumer(FeedConsumer):
 
     async def comment_deleted(self, event: CommentRemoved) -> None:
         await self.send_json({"type": "comment_deleted", "comment_id": event["comment_id"]})
-
-
-class PostComments:
-    """One post's visible comments as a feed source (realtime/feed.py)."""
-
-    kind = selectors.COMMENT_FEEDS
-
-    def __init__(self, post_id: int) -> None:
-        self.post_id = post_id
-        self.key = post_id
-
-    async def high_water(self) -> int | None:
-        return await database_sync_to_async(selectors.comment_high_water)(post_id=self.post_id)
-
-    async def after_id(self, since_id: int, upto_seq: int, limit: int) -> list[Entry]:
-        return await database_sync_to_async(selectors.comments_after_id)(
-            post_id=self.post_id, since_id=since_id, upto_seq=upto_seq, limit=limit
-        )
-
-    async def seq_range(self, after_seq: int, upto_seq: int, limit: int) -> list[Entry]:
-        return await database_sync_to_async(selectors.comments_in_seq_range)(
-            post_id=self.post_id, after_seq=after_seq, upto_seq=upto_seq, limit=limit
-        )

@@ -25,7 +25,7 @@ class Post(models.Model):
 class Comment(models.Model):
     """
     A comment on a post. `seq` numbers a post's comments 1, 2, 3... in commit
-    order (realtime/feed.py); `client_id` makes a retried `new_comment` idempotent.
+    order (realtime/feeds/sequenced.py); `client_id` makes a retried `new_comment` idempotent.
     """
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")

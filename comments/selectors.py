@@ -1,4 +1,4 @@
-"""Reads of the comments app: a post's visible comments, for replay and gap filling (realtime/feed.py)."""
+"""Reads of the comments app: a post's visible comments, for replay and gap filling (realtime/feeds/sequenced.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from comments.frames import comment_frame
 from comments.models import Comment, Post
-from realtime.feed import Entry
+from realtime.feeds.sequenced import Entry
 
 
 def comment_high_water(*, post_id: int) -> int | None:
@@ -43,7 +43,7 @@ def _entries(comments: QuerySet[Comment]) -> list[Entry]:
 
 
 class CommentFeeds:
-    """Posts' comment feeds, for realtime/reconcile.py."""
+    """Posts' comment feeds, for the feed checks (realtime/feeds/checks.py)."""
 
     def high_waters(self, keys: Collection[Hashable]) -> dict[Any, int]:
         return dict(Post.objects.filter(pk__in=keys).values_list("pk", "last_comment_seq"))

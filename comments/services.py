@@ -3,7 +3,7 @@ Writes of the comments app: creating comments and moderating them.
 
 Each write publishes to the post's watchers once its transaction commits, on
 every server process. A comment is numbered under its post's row lock, so a
-post's comments commit in `seq` order (realtime/feed.py).
+post's comments commit in `seq` order (realtime/feeds/sequenced.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from comments.frames import CommentFrame, comment_frame
 from comments.models import Comment, Post
-from realtime.publish import Publication, publish_on_commit
+from realtime.feeds.publish import Publication, publish_on_commit
 
 
 class CommentCreated(TypedDict):
@@ -64,7 +64,7 @@ def _insert_numbered(*, post_id: int, author: AbstractBaseUser, body: str, clien
     """
     Take the post's next comment number and insert the comment with it, atomically.
     Taking the number locks the post's row until the insert commits, so a post's
-    comments commit in `seq` order (realtime/feed.py).
+    comments commit in `seq` order (realtime/feeds/sequenced.py).
     """
     if connection.vendor == "postgresql":
         if connection.in_atomic_block:  # a savepoint, so that a duplicate leaves the caller's transaction usable

@@ -1,13 +1,14 @@
 """
-The ASGI entry point: HTTP to Django, WebSockets through the origin check to
-the URL router. Served by daphne (`make run`), or by any ASGI server (uvicorn:
-README, "Performance").
+The ASGI entry point: the README's `asgi.py` block, plus what this repository's
+site serves on top: the seed's open endpoints (`/ws/echo`, `/ws/json`), static
+files from the application, and its own wording of a missing Redis. Served by
+daphne (`make run`, or plain `daphne project.asgi:application`), or by any
+ASGI server (uvicorn: README, "Performance").
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from django.core.asgi import get_asgi_application
 
@@ -15,39 +16,36 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 # Set up Django before anything imports models.
 django_application = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-from comments.routing import websocket_urlpatterns as comments_urlpatterns  # noqa: E402
-from realtime.channel_layer import RedisUnreachable, check_redis  # noqa: E402
-from realtime.origin import OriginCheckMiddleware  # noqa: E402
-from realtime.routing import unknown_path  # noqa: E402
-from realtime.routing import websocket_urlpatterns as realtime_urlpatterns  # noqa: E402
+from realtime import registry, server  # noqa: E402
+from realtime.asgi import realtime_application  # noqa: E402
+from realtime.layers.redis import RedisTarget, RedisUnreachable, check_redis  # noqa: E402
+from realtime.routing import seed_urlpatterns  # noqa: E402
+
+server.install()
+
+
+def _environment_of(target: RedisTarget) -> str:
+    """The environment variable (settings.py) that named `target`, as it was set."""
+    if target.sentinels:
+        return (
+            f"REDIS_SENTINELS={','.join(f'{host}:{port}' for host, port in target.sentinels)} (master {target.master})"
+        )
+    return f"REDIS_URL={target}"
+
 
 try:
     check_redis()
 except RedisUnreachable as unreachable:
-    raise SystemExit(str(unreachable)) from None
+    raise SystemExit(
+        f"Cannot reach Redis at {_environment_of(unreachable.target)} ({unreachable.error}). "
+        "Start Redis or correct REDIS_URL; unset REDIS_URL to run one process on the in-memory channel layer."
+    ) from None
 
-http_application = ASGIStaticFilesHandler(django_application) if settings.SERVE_STATIC else django_application
-
-
-async def lifespan(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """uvicorn's lifespan protocol: nothing to start or stop, but say so (daphne never asks)."""
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-
-
-application = ProtocolTypeRouter(
-    {
-        "lifespan": lifespan,
-        "http": http_application,
-        "websocket": OriginCheckMiddleware(URLRouter([*realtime_urlpatterns, *comments_urlpatterns, unknown_path])),
-    }
+application = realtime_application(
+    ASGIStaticFilesHandler(django_application) if settings.SERVE_STATIC else django_application,
+    websocket_urlpatterns=[*seed_urlpatterns, *registry.websocket_urlpatterns()],
+    check_redis_at_start=False,
 )

@@ -9,12 +9,13 @@ clone runs with nothing else installed. See README.md, "Configuration".
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import environ
 
-from project.channel_layers import channel_layers_setting, sentinel_address
+from realtime.layers.config import channel_layers, sentinel_address
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -36,8 +37,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "channels",
     "realtime",
+    "notifications",
     "comments",
     "demo",
 ]
@@ -103,10 +104,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer ----------------------------------------------------------
 
-# A connection with more live events waiting than this is closed with 4410: it
-# reconnects with `since` and loses nothing (README, "Slow clients").
-CHANNEL_BACKLOG_LIMIT: int = env.int("CHANNEL_BACKLOG_LIMIT", default=1000)
-
 # Without Redis: the in-memory layer, one process. With REDIS_URL (several
 # comma-separated URLs shard channels and groups over those hosts) or with
 # REDIS_SENTINELS: channels-redis' pub/sub layer. README, "Choosing the channel
@@ -115,59 +112,34 @@ REDIS_URLS: list[str] = env.list("REDIS_URL", default=[])
 REDIS_URL: str = ",".join(REDIS_URLS)
 REDIS_SENTINELS: list[tuple[str, int]] = [sentinel_address(a) for a in env.list("REDIS_SENTINELS", default=[])]
 REDIS_SENTINEL_MASTER: str = env.str("REDIS_SENTINEL_MASTER", default="mymaster")
-CHANNEL_LAYERS = channel_layers_setting(
-    redis_urls=REDIS_URLS,
-    sentinels=REDIS_SENTINELS,
-    sentinel_master=REDIS_SENTINEL_MASTER,
-    backlog_limit=CHANNEL_BACKLOG_LIMIT,
-)
+CHANNEL_LAYERS = channel_layers(redis_urls=REDIS_URLS, sentinels=REDIS_SENTINELS, sentinel_master=REDIS_SENTINEL_MASTER)
 
-# --- WebSocket protocol (PROTOCOL.md) ---------------------------------------
+# --- The realtime apps (README, "Settings") ------------------------------------
 
-# HS256 signing secret for connection tokens.
-JWT_SECRET: str = env.str("JWT_SECRET", default=SECRET_KEY)
-# Seconds between server pings, and seconds a client has to answer one.
-HEARTBEAT_INTERVAL: float = env.float("HEARTBEAT_INTERVAL", default=30.0)
-HEARTBEAT_TIMEOUT: float = env.float("HEARTBEAT_TIMEOUT", default=10.0)
-# Seconds between checks of open feeds against the database, which deliver what
-# the channel layer lost or never carried (realtime/reconcile.py).
-FEED_CHECK_INTERVAL: float = env.float("FEED_CHECK_INTERVAL", default=1.0)
-
-# Longest comment body, in characters.
-COMMENT_MAX_LENGTH: int = env.int("COMMENT_MAX_LENGTH", default=5000)
-
-# --- Limits (README, "Security") ----------------------------------------------
-
-# The largest WebSocket message (and frame) the server takes, in bytes: daphne
-# closes a connection that sends more (manage.py serve passes it on).
-WEBSOCKET_MAX_MESSAGE_SIZE: int = env.int("WEBSOCKET_MAX_MESSAGE_SIZE", default=64 * 1024)
-# Handshakes the kernel queues while the server is busy (daphne's default, 50,
-# refuses clients when thousands reconnect at once).
-SERVER_BACKLOG: int = env.int("SERVER_BACKLOG", default=4096)
-
-# Per-connection rate limits: a steady rate and a burst, for every client
-# message, and for comments on top of that. A connection refused
-# RATE_LIMIT_STRIKES times within RATE_LIMIT_STRIKE_SECONDS is closed with 4429.
-RATE_LIMIT_MESSAGES_PER_SECOND: float = env.float("RATE_LIMIT_MESSAGES_PER_SECOND", default=20.0)
-RATE_LIMIT_MESSAGES_BURST: int = env.int("RATE_LIMIT_MESSAGES_BURST", default=60)
-RATE_LIMIT_COMMENTS_PER_SECOND: float = env.float("RATE_LIMIT_COMMENTS_PER_SECOND", default=1.0)
-RATE_LIMIT_COMMENTS_BURST: int = env.int("RATE_LIMIT_COMMENTS_BURST", default=10)
-RATE_LIMIT_STRIKES: int = env.int("RATE_LIMIT_STRIKES", default=20)
-RATE_LIMIT_STRIKE_SECONDS: float = env.float("RATE_LIMIT_STRIKE_SECONDS", default=10.0)
-
-# Open connections a user may have at once (every process together, with
-# Redis); the next one is refused before accept with 4429. 0: no cap.
-MAX_CONNECTIONS_PER_USER: int = env.int("MAX_CONNECTIONS_PER_USER", default=20)
-
-# Seconds between checks that the users of open connections are still active
-# (deactivations through the ORM close their connections at once).
-REVOCATION_CHECK_INTERVAL: float = env.float("REVOCATION_CHECK_INTERVAL", default=60.0)
+# Every key has a default in the apps; the environment variables of PROTOCOL.md
+# (same names) set those an operator wants otherwise.
+REALTIME_ENVIRONMENT: dict[str, Any] = {
+    "JWT_SECRET": env.str,
+    "TOKEN_HTTP_TTL": env.int,
+    "HEARTBEAT_INTERVAL": env.float,
+    "HEARTBEAT_TIMEOUT": env.float,
+    "FEED_CHECK_INTERVAL": env.float,
+    "REVOCATION_CHECK_INTERVAL": env.float,
+    "CHANNEL_BACKLOG_LIMIT": env.int,
+    "WEBSOCKET_MAX_MESSAGE_SIZE": env.int,
+    "SERVER_BACKLOG": env.int,
+    "RATE_LIMIT_MESSAGES_PER_SECOND": env.float,
+    "RATE_LIMIT_MESSAGES_BURST": env.int,
+    "RATE_LIMIT_STRIKES": env.int,
+    "RATE_LIMIT_STRIKE_SECONDS": env.float,
+    "MAX_CONNECTIONS_PER_USER": env.int,
+    "COMMENT_MAX_LENGTH": env.int,
+    "RATE_LIMIT_COMMENTS_PER_SECOND": env.float,
+    "RATE_LIMIT_COMMENTS_BURST": env.int,
+}
+REALTIME: dict[str, Any] = {name: read(name) for name, read in REALTIME_ENVIRONMENT.items() if name in os.environ}
 
 # --- HTTP -------------------------------------------------------------------
-
-# Seconds a token from the site's token endpoint (realtime/views.py) is valid;
-# the JavaScript client refreshes it before then.
-TOKEN_HTTP_TTL: int = env.int("TOKEN_HTTP_TTL", default=300)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "demo:page"
@@ -206,6 +178,7 @@ LOGGING: dict[str, Any] = {
     },
     "loggers": {
         "realtime": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "notifications": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "comments": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
 }

@@ -4,14 +4,17 @@ from django.apps import AppConfig
 
 
 class RealtimeConfig(AppConfig):
+    """
+    The library. Installing it patches nothing (realtime/server/ does that, on
+    request); it only connects the user signals that revoke connections at once
+    and registers its system checks.
+    """
+
     name = "realtime"
     verbose_name = "Realtime"
 
     def ready(self) -> None:
-        from realtime import autobahn_tuning, redaction, revocation, shutdown
+        from realtime import checks  # noqa: F401  (registers the system checks)
+        from realtime.auth import revocation
 
-        redaction.install()
-        autobahn_tuning.skip_eager_debug_formatting()
-        autobahn_tuning.close_failed_connections_with_a_code()
         revocation.connect_signals()
-        shutdown.install()

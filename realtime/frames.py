@@ -1,28 +1,27 @@
 """
-Frames the realtime endpoints send, and the error frame every endpoint shares.
+The frames every token endpoint shares, and error frames.
 
 An input the server cannot use gets one error frame and the connection stays
-open (PROTOCOL.md, "Errors that keep the connection open").
+open (PROTOCOL.md, "Errors that keep the connection open"). Each error frame
+names its `code` slug: the library's are `ErrorCode`; a feature registers its
+own (`realtime.registry.Feature.error_codes`), so that every code a server can
+send is known in one place.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
-
-if TYPE_CHECKING:
-    from realtime.models import Notification
+from typing import Literal, TypedDict
 
 
 class ErrorCode(StrEnum):
-    """The `code` slug of an error frame."""
+    """The library's `code` slugs."""
 
     INVALID_JSON = "invalid_json"
     TEXT_REQUIRED = "text_required"
     INVALID_MESSAGE = "invalid_message"
     UNKNOWN_TYPE = "unknown_type"
-    INVALID_BODY = "invalid_body"
-    INVALID_CLIENT_ID = "invalid_client_id"
     INVALID_TOKEN = "invalid_token"
     INVALID_SINCE = "invalid_since"
     NOT_FOUND = "not_found"
@@ -50,25 +49,27 @@ class RefreshedFrame(TypedDict):
     expires_at: str
 
 
-class NotificationFrame(TypedDict):
-    type: Literal["notification"]
-    id: int
-    created_at: str
-    payload: dict[str, Any]
-
-
 PING: PingFrame = {"type": "ping"}
 PONG: PongFrame = {"type": "pong"}
 
+# Every error code a server of this process can send: the library's, then the features'.
+_error_codes: dict[str, str] = dict.fromkeys(ErrorCode, "realtime")
 
-def error_frame(code: ErrorCode, message: str) -> ErrorFrame:
-    return {"type": "error", "code": code.value, "message": message}
+
+def register_error_codes(owner: str, codes: Mapping[str, str] | list[str]) -> None:
+    """Make a feature's error codes known; a code belongs to one owner."""
+    for code in codes:
+        if _error_codes.get(code, owner) != owner:
+            raise ValueError(f"Error code {code!r} belongs to {_error_codes[code]}; {owner} cannot register it")
+        _error_codes[code] = owner
 
 
-def notification_frame(notification: Notification) -> NotificationFrame:
-    return {
-        "type": "notification",
-        "id": notification.pk,
-        "created_at": notification.created_at.isoformat(),
-        "payload": notification.payload,
-    }
+def error_codes() -> frozenset[str]:
+    return frozenset(_error_codes)
+
+
+def error_frame(code: str, message: str) -> ErrorFrame:
+    """An error frame; `code` must be the library's or a registered feature's."""
+    if code not in _error_codes:
+        raise ValueError(f"Unknown error code {code!r}: register it with the feature that sends it")
+    return {"type": "error", "code": str(code), "message": message}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from realtime.websocket import Receive, Send
+from realtime.types import Receive, Send
 
 
 async def refuse(receive: Receive, send: Send, code: int) -> None:

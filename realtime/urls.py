@@ -1,8 +1,10 @@
+"""The library's HTTP endpoints: `include("realtime.urls")` under `realtime/` (README, "Add it to your Django site")."""
+
 from __future__ import annotations
 
 from django.urls import path
 
-from realtime import views
+from realtime.auth import views
 
 app_name = "realtime"
 

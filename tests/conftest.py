@@ -1,20 +1,22 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import redis
-from channels.db import database_sync_to_async
-from channels.layers import channel_layers
 from django.conf import settings
-from django.db import connections
 
-from realtime import connection_cap
-from realtime.tokens import issue_token
+from realtime.auth.tokens import issue_token
+from realtime.limits import connections as connection_cap
 from tests.support.availability import skip_unless_available
 from tests.support.live import GENEROUS_RATE_LIMITS, LiveServer, start_daphne
+
+if TYPE_CHECKING:
+    from realtime.testing.fixtures import RealtimeOverrides
+
+pytest_plugins = ["realtime.testing.fixtures"]
 
 SERVICES_MISSING = (
     "the service-backed tests need PostgreSQL and Redis: set DATABASE_URL and REDIS_URL (as .ci/run does)"
@@ -36,21 +38,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-async def isolated_async_state() -> AsyncIterator[None]:
+def isolated_async_state(realtime_isolation: None) -> None:
     """
     Each test gets new channel layers, bound to its own event loop, and leaves
     no database connection open in the thread that runs database_sync_to_async
     (PostgreSQL refuses to drop a test database that is still in use).
     """
-    channel_layers.backends = {}
-    yield
-    for layer in channel_layers.backends.values():
-        flush = getattr(layer, "flush", None)
-        if flush is not None:
-            await flush()
-    channel_layers.backends = {}
-    await connection_cap.forget()
-    await database_sync_to_async(connections.close_all)()
 
 
 @pytest.fixture(autouse=True)
@@ -72,10 +65,10 @@ def no_connection_leases() -> None:
 
 
 @pytest.fixture(autouse=True)
-def generous_rate_limits(settings: Any) -> None:
+def generous_rate_limits(realtime_settings: RealtimeOverrides) -> None:
     """Rate limits out of the way: tests of the limits set their own."""
     for name, value in GENEROUS_RATE_LIMITS.items():
-        setattr(settings, name, float(value))
+        setattr(realtime_settings, name, int(value))
 
 
 @pytest.fixture

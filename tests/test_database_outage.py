@@ -18,14 +18,14 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.db import OperationalError
 
-from comments.consumers import PostComments
+from comments.feeds import PostComments
 from comments.models import Comment, Post
+from notifications.feeds import UserNotifications
+from notifications.frames import notification_frame
+from notifications.models import Notification
+from notifications.services import anotify_user
 from project.asgi import application
 from realtime.close_codes import CLOSE_UNAVAILABLE
-from realtime.consumers import UserNotifications
-from realtime.frames import notification_frame
-from realtime.models import Notification
-from realtime.services import anotify_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,10 +57,10 @@ async def test_a_handshake_while_the_user_lookup_fails_is_refused_with_4503_and_
 ) -> None:
     caplog.set_level(logging.DEBUG)
     url = path.format(post=post.pk)
-    with mock.patch("realtime.middleware.get_active_user", mock.AsyncMock(side_effect=OUTAGE)):
+    with mock.patch("realtime.auth.middleware.get_active_user", mock.AsyncMock(side_effect=OUTAGE)):
         communicator = WebsocketCommunicator(application, f"{url}?token={token}")
         assert await communicator.connect() == (False, CLOSE_UNAVAILABLE)
-    assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "realtime.middleware"] == [
+    assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "realtime.auth.middleware"] == [
         ("WARNING", f"Refused {url}: the database is unavailable (OperationalError)")
     ]
     assert token not in caplog.text
@@ -109,12 +109,12 @@ async def test_a_gap_that_cannot_be_read_holds_the_event_back_and_keeps_the_conn
 ) -> None:
     communicator = await notifications(token)
     assert (await communicator.connect())[0] is True
-    with mock.patch("realtime.publish.publish"):  # this one's live event is lost: a gap
+    with mock.patch("realtime.feeds.publish.publish"):  # this one's live event is lost: a gap
         unheard = (await stored(user, "unheard"))[0]
     with database_down(UserNotifications, "seq_range"):
         heard = (await stored(user, "heard"))[0]  # its live event shows the gap, which cannot be read
         assert await communicator.receive_nothing(timeout=0.2)  # not sent out of order, not closed
-    assert [r.getMessage() for r in caplog.records if r.name == "realtime.feed"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "realtime.feeds.sequenced"] == [
         f"Could not read the gap up to seq 1 in NotificationFeeds {user.pk}: "
         "the database is unavailable (OperationalError)"
     ]

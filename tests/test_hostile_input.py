@@ -17,8 +17,8 @@ from channels.testing import WebsocketCommunicator
 from hypothesis import HealthCheck, given, settings
 
 from comments.models import Comment, Post
+from notifications.models import Notification
 from project.asgi import application
-from realtime.models import Notification
 from tests.support import hostile
 from tests.support.conversation import InProcess, check_conversation
 from tests.support.hostile import CommentsModel, Frame, comment_frame_lists, frame_lists

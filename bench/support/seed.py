@@ -25,7 +25,7 @@ def main(users: int, posts: int) -> None:
     from django.core.management import call_command
 
     from comments.models import Post
-    from realtime.tokens import issue_token
+    from realtime.auth.tokens import issue_token
 
     call_command("migrate", verbosity=0)
     user_model = get_user_model()

@@ -21,7 +21,7 @@ from selenium.webdriver.support.ui import Select
 
 from comments.models import Comment, Post
 from comments.services import comment_create, comments_hide
-from realtime.services import notify_user
+from notifications.services import notify_user
 from tests.browser.conftest import PASSWORD, comment_texts, screenshot, sign_in, state, wait_until
 from tests.support.live import LiveServer, start_daphne
 

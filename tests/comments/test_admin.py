@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from comments.models import Comment, Post
 from comments.services import comment_create
 from project.asgi import application
-from realtime.tokens import issue_token
+from realtime.auth.tokens import issue_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,13 +11,13 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.db import OperationalError
 
-from comments.consumers import PostComments
+from comments.feeds import PostComments
 from comments.frames import comment_data
 from comments.models import Comment, Post
 from comments.services import comment_create, comments_delete, comments_hide, comments_unhide
 from project.asgi import application
-from realtime import feed
-from realtime.tokens import issue_token
+from realtime.auth.tokens import issue_token
+from realtime.feeds import sequenced as feed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -230,8 +230,8 @@ async def test_an_invalid_new_comment_gets_an_error_and_writes_and_broadcasts_no
     await watcher.disconnect()
 
 
-async def test_a_body_of_exactly_the_maximum_length_is_accepted(post: Post, token: str, settings: Any) -> None:
-    settings.COMMENT_MAX_LENGTH = 10
+async def test_a_body_of_exactly_the_maximum_length_is_accepted(post: Post, token: str, realtime_settings: Any) -> None:
+    realtime_settings.COMMENT_MAX_LENGTH = 10
     communicator = await watch(post, token)
     await communicator.send_json_to({"type": "new_comment", "body": "x" * 11})
     assert (await communicator.receive_json_from())[
@@ -343,7 +343,7 @@ async def test_a_comment_written_while_replay_runs_arrives_once_after_the_replay
 
 async def test_a_lost_live_event_is_filled_in_from_the_database(post: Post, user: Any, token: str) -> None:
     communicator = await watch(post, token)
-    with mock.patch("realtime.publish.publish"):
+    with mock.patch("realtime.feeds.publish.publish"):
         await write(post, user, "lost on the way")
     await write(post, user, "next")
     assert await comment_frames(communicator, 2) == ["lost on the way", "next"]

@@ -10,7 +10,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from comments.models import Comment, Post
-from realtime.tokens import issue_token
+from realtime.auth.tokens import issue_token
 from tests.support.live import LiveServer
 
 pytestmark = [pytest.mark.wire, pytest.mark.django_db(transaction=True)]

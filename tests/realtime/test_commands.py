@@ -9,8 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from realtime.models import Notification
-from realtime.tokens import decode_token
+from notifications.models import Notification
+from realtime.auth.tokens import decode_token
 
 pytestmark = pytest.mark.django_db
 

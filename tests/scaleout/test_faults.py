@@ -19,7 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from comments.models import Comment, Post
-from realtime.tokens import issue_token
+from realtime.auth.tokens import issue_token
 from tests.support.live import LiveServer, database_url_for_tests, free_port, start_daphne
 from tests.support.proxy import TcpProxy, database_url_via, redis_url_via
 

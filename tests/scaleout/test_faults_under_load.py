@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from comments.models import Comment, Post
+from realtime.auth.tokens import issue_token
 from realtime.close_codes import CLOSE_UNAVAILABLE
-from realtime.tokens import issue_token
 from tests.support.live import LiveServer, start_daphne
 from tests.support.proxy import TcpProxy, database_url_via, redis_url_via
 from tests.support.resilient import Acks, Follower, Progress, Writer

@@ -16,7 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from comments.models import Comment, Post
-from realtime.tokens import issue_token
+from realtime.auth.tokens import issue_token
 from tests.support.live import start_daphne
 
 pytestmark = [pytest.mark.wire, pytest.mark.django_db(transaction=True)]

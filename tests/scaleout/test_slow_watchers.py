@@ -13,7 +13,7 @@ from comments.consumers import LiveCommentsConsumer
 from comments.models import Post
 from comments.services import comment_create
 from project.asgi import application
-from realtime.tokens import issue_token
+from realtime.auth.tokens import issue_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,9 +38,9 @@ async def comment_ids(communicator: WebsocketCommunicator, count: int) -> list[i
 
 
 async def test_a_slow_watcher_is_closed_with_4410_and_catches_up_with_since(
-    post: Post, user: Any, other_user: Any, settings: Any, monkeypatch: pytest.MonkeyPatch, caplog: Any
+    post: Post, user: Any, other_user: Any, realtime_settings: Any, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:
-    settings.CHANNEL_BACKLOG_LIMIT = 10
+    realtime_settings.CHANNEL_BACKLOG_LIMIT = 10
     deliver = LiveCommentsConsumer.comment_created
 
     async def slow_for_bob(self: LiveCommentsConsumer, event: Any) -> None:

@@ -7,13 +7,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
-from django.conf import settings
 from django.utils import timezone
+
+from realtime.auth.tokens import signing_secret
 
 
 def signed(secret: str | None = None, algorithm: str = "HS256", **claims: Any) -> str:
     """A token with exactly `claims`, signed with `secret` (default: JWT_SECRET)."""
-    return jwt.encode(claims, secret or settings.JWT_SECRET, algorithm=algorithm)
+    return jwt.encode(claims, secret or signing_secret(), algorithm=algorithm)
 
 
 def in_seconds(seconds: float) -> datetime:

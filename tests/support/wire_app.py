@@ -14,7 +14,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter
 from django.urls import path
 
 from project.asgi import application as project_application
-from realtime.websocket import WebSocketConsumer
+from realtime.consumers import WebSocketConsumer
 
 
 class CloseWithCode(WebSocketConsumer):

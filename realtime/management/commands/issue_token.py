@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from realtime.tokens import DEFAULT_TTL, issue_token
+from realtime.auth.tokens import DEFAULT_TTL, issue_token
 
 
 class Command(BaseCommand):

@@ -1,0 +1,180 @@
+"""Token endpoints over a real daphne: HTTP 403 refusals, subprotocols, pushes, heartbeat and expiry codes, logs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from realtime.auth.tokens import issue_token
+from tests.support.live import LiveServer, database_url_for_tests, start_daphne
+from tests.support.tokens import REFUSED_TOKENS
+
+pytestmark = [pytest.mark.wire, pytest.mark.django_db(transaction=True)]
+
+
+def presenting(server: LiveServer, token: str, where: str, **kwargs: Any) -> Any:
+    url = f"{server.ws_url}/ws/notifications"
+    if where == "query":
+        return connect(f"{url}?token={token}", **kwargs)
+    if where == "header":
+        return connect(url, additional_headers={"Authorization": f"Bearer {token}"}, **kwargs)
+    return connect(url, subprotocols=["realtime.v1", f"bearer.{token}"], **kwargs)  # type: ignore[list-item]
+
+
+async def refused_status(server: LiveServer, token: str, where: str) -> int:
+    with pytest.raises(InvalidStatus) as refused:
+        async with presenting(server, token, where):
+            pass
+    return int(refused.value.response.status_code)
+
+
+@pytest.mark.parametrize("where", ["query", "header"])
+@pytest.mark.parametrize("make_token", REFUSED_TOKENS.values(), ids=REFUSED_TOKENS.keys())
+async def test_an_unusable_token_gets_http_403(
+    daphne_server: LiveServer, user: Any, make_token: Callable[[Any], str], where: str
+) -> None:
+    assert await refused_status(daphne_server, make_token(user), where) == 403
+
+
+@pytest.mark.parametrize("where", ["query", "header"])
+async def test_an_inactive_users_token_gets_http_403(daphne_server: LiveServer, user: Any, where: str) -> None:
+    token = issue_token(user)
+    user.is_active = False
+    await user.asave(update_fields=["is_active"])
+    assert await refused_status(daphne_server, token, where) == 403
+
+
+async def test_no_token_gets_http_403(daphne_server: LiveServer) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(f"{daphne_server.ws_url}/ws/notifications"):
+            pass
+    assert refused.value.response.status_code == 403
+
+
+@pytest.mark.parametrize(("where", "subprotocol"), [("query", None), ("header", None), ("subprotocol", "realtime.v1")])
+async def test_a_valid_token_connects_from_every_place(
+    daphne_server: LiveServer, token: str, where: str, subprotocol: str | None
+) -> None:
+    async with presenting(daphne_server, token, where) as ws:
+        assert ws.subprotocol == subprotocol
+        await ws.send('{"type": "ping"}')
+        assert await ws.recv() == '{"type":"pong"}'
+
+
+async def test_the_handshake_never_echoes_the_token(daphne_server: LiveServer, token: str) -> None:
+    async with presenting(daphne_server, token, "subprotocol") as ws:
+        assert ws.response is not None
+        assert ws.response.headers.get_all("Sec-WebSocket-Protocol") == ["realtime.v1"]
+        assert token not in str(ws.response.headers)
+
+
+async def test_manage_py_notify_reaches_an_open_connection(daphne_server: LiveServer, token: str) -> None:
+    async with presenting(daphne_server, token, "query") as ws:
+        await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "manage.py", "notify", "alice", "hello from the shell"],
+            cwd=settings.BASE_DIR,
+            env=_subprocess_env(),
+            check=True,
+            capture_output=True,
+        )
+        frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
+    assert (frame["type"], frame["payload"]) == ("notification", {"text": "hello from the shell"})
+
+
+def _subprocess_env() -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": database_url_for_tests()}
+
+
+# --- Heartbeat and expiry over the wire -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fast_heartbeat_server(django_db_setup: None, log_dir: Path) -> Iterator[LiveServer]:
+    server = start_daphne(log_dir, env={"HEARTBEAT_INTERVAL": "0.3", "HEARTBEAT_TIMEOUT": "0.3"})
+    yield server
+    server.stop()
+
+
+async def test_a_silent_client_is_closed_with_4408(fast_heartbeat_server: LiveServer, token: str) -> None:
+    async with presenting(fast_heartbeat_server, token, "query") as ws:
+        assert json.loads(await ws.recv()) == {"type": "ping"}
+        code = await closed_with(ws)
+    assert code == 4408
+
+
+async def test_a_client_answering_pings_stays_open(fast_heartbeat_server: LiveServer, token: str) -> None:
+    async with presenting(fast_heartbeat_server, token, "query") as ws:
+        for _ in range(4):
+            assert json.loads(await ws.recv()) == {"type": "ping"}
+            await ws.send('{"type": "pong"}')
+        await ws.send('{"type": "ping"}')
+        while (frame := json.loads(await ws.recv())) == {"type": "ping"}:
+            await ws.send('{"type": "pong"}')
+        assert frame == {"type": "pong"}
+
+
+async def test_an_expired_token_closes_the_connection_with_4401(daphne_server: LiveServer, user: Any) -> None:
+    async with presenting(daphne_server, issue_token(user, ttl=timedelta(seconds=2)), "query") as ws:
+        assert await closed_with(ws) == 4401
+
+
+async def closed_with(ws: ClientConnection) -> int:
+    with pytest.raises(ConnectionClosed) as closed:
+        await asyncio.wait_for(ws.recv(), timeout=5)
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code
+
+
+# --- Tokens never reach a log line ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def debug_log_server(django_db_setup: None, log_dir: Path) -> Iterator[LiveServer]:
+    """daphne at its most verbose (-v 2: DEBUG for every logger), with the access log on."""
+    server = start_daphne(log_dir, args=("-v", "2", "--access-log", "-"), env={"DJANGO_LOG_LEVEL": "DEBUG"})
+    yield server
+    server.stop()
+
+
+async def test_no_token_reaches_any_log_line(debug_log_server: LiveServer, user: Any, other_user: Any) -> None:
+    valid, for_inactive_soon = issue_token(user), issue_token(other_user)
+    expired = issue_token(user, ttl=timedelta(seconds=-10))
+    for where in ("query", "header", "subprotocol"):
+        async with presenting(debug_log_server, valid, where) as ws:
+            await ws.send(json.dumps({"type": "refresh", "token": valid}))
+            await ws.recv()
+            await ws.send(json.dumps({"type": "refresh", "token": expired}))
+            await ws.recv()
+        await refused_status(debug_log_server, expired, where)
+        await refused_status(debug_log_server, valid + "tampered", where)
+    other_user.is_active = False
+    await other_user.asave(update_fields=["is_active"])
+    await refused_status(debug_log_server, for_inactive_soon, "query")
+    for path in (f"/ws/notifications?token={valid}", f"/admin/login/?token={valid}&next=/"):
+        await asyncio.to_thread(_http_get, f"{debug_log_server.http_url}{path}")
+    await asyncio.sleep(0.5)
+    log = debug_log_server.log()
+    assert "WSCONNECT /ws/notifications" in log  # the access log is there, at debug level
+    for token in (valid, for_inactive_soon, expired):
+        signature = token.rsplit(".", 1)[1]
+        assert signature not in log
+
+
+def _http_get(url: str) -> None:
+    with contextlib.suppress(OSError):  # an HTTP error status is fine: only the log matters
+        urllib.request.urlopen(url, timeout=5).read()

@@ -57,6 +57,7 @@ bench-soak: $(VENV)/.bench-installed
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-db.sqlite3

@@ -25,7 +25,8 @@ class PostAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Post]:
-        return super().get_queryset(request).annotate(comment_count=Count("comments"))
+        posts: QuerySet[Post] = super().get_queryset(request).annotate(comment_count=Count("comments"))
+        return posts
 
     @admin.display(description="comments", ordering="comment_count")
     def comment_count(self, post: Any) -> int:

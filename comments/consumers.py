@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.db import DatabaseError
 
 from comments.feature import COMMENT_BUDGET
@@ -16,6 +15,7 @@ from comments.models import Post
 from comments.services import CommentCreated, CommentRemoved, CommentUnhidden, comment_create, post_group
 from realtime.conf import realtime_settings
 from realtime.consumers import FeedConsumer
+from realtime.db import database_sync_to_async
 from realtime.frames import ErrorCode
 from realtime.outage import log_database_failure
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from channels.db import database_sync_to_async
-
 from comments import selectors
+from realtime.db import database_sync_to_async
 from realtime.feeds.sequenced import Entry
 
 

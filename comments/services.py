@@ -73,7 +73,8 @@ def _insert_numbered(*, post_id: int, author: AbstractBaseUser, body: str, clien
         return _insert_numbered_in_one_statement(post_id, author, body, client_id)
     with transaction.atomic():
         seq = _next_comment_seq(post_id)
-        return Comment.objects.create(post_id=post_id, author=author, body=body, client_id=client_id, seq=seq)
+        comment = Comment.objects.create(post_id=post_id, author_id=author.pk, body=body, client_id=client_id, seq=seq)
+    return _by(comment, author)
 
 
 def _insert_numbered_in_one_statement(
@@ -86,9 +87,9 @@ def _insert_numbered_in_one_statement(
     """
     quote = connection.ops.quote_name
     post_table, comment_table = quote(Post._meta.db_table), quote(Comment._meta.db_table)
+    column = {field.name: field.column for field in Comment._meta.concrete_fields}
     columns = ", ".join(
-        quote(Comment._meta.get_field(name).column)
-        for name in ("post", "author", "body", "client_id", "seq", "created_at", "is_hidden")
+        quote(column[name]) for name in ("post", "author", "body", "client_id", "seq", "created_at", "is_hidden")
     )
     created_at = timezone.now()
     with connection.cursor() as cursor:
@@ -102,10 +103,22 @@ def _insert_numbered_in_one_statement(
     if row is None:
         raise Post.DoesNotExist(f"Post {post_id} does not exist.")
     comment = Comment(
-        id=row[0], post_id=post_id, author=author, body=body, client_id=client_id, seq=row[1], created_at=created_at
+        id=row[0],
+        post_id=post_id,
+        author_id=author.pk,
+        body=body,
+        client_id=client_id,
+        seq=row[1],
+        created_at=created_at,
     )
     comment._state.adding = False
     comment._state.db = connection.alias
+    return _by(comment, author)
+
+
+def _by(comment: Comment, author: AbstractBaseUser) -> Comment:
+    """`comment`, its `author` known without a query (any user model: the host's own)."""
+    Comment.author.field.set_cached_value(comment, author)
     return comment
 
 
@@ -126,7 +139,8 @@ def _next_comment_seq(post_id: int) -> int:
 def _retried(*, post_id: int, author: AbstractBaseUser, client_id: str | None) -> Comment | None:
     if client_id is None:
         return None
-    return Comment.objects.filter(post_id=post_id, author=author, client_id=client_id).select_related("author").first()
+    retried = Comment.objects.filter(post_id=post_id, author_id=author.pk, client_id=client_id)
+    return retried.select_related("author").first()
 
 
 def comments_hide(*, comments: QuerySet[Comment]) -> int:

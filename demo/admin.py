@@ -15,7 +15,7 @@ User = get_user_model()
 
 
 class SiteUserAdmin(UserAdmin):
-    actions = [*(UserAdmin.actions or []), send_notification]
+    actions = [send_notification]
 
 
 admin.site.unregister(User)

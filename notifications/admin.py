@@ -18,6 +18,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
@@ -36,7 +37,9 @@ class NotificationTextForm(forms.Form):
 
 
 class SendNotificationForm(NotificationTextForm):
-    recipients = forms.ModelMultipleChoiceField(queryset=None, widget=FilteredSelectMultiple("users", is_stacked=False))
+    recipients: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
+        queryset=None, widget=FilteredSelectMultiple("users", is_stacked=False)
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -103,6 +106,6 @@ def send_notification(
         "users": queryset,
         "action": "send_notification",
         "opts": modeladmin.model._meta,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
     }
     return TemplateResponse(request, "admin/notifications/send_notification_action.html", context)

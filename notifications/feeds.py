@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.db import database_sync_to_async
-
 from notifications import selectors
+from realtime.db import database_sync_to_async
 from realtime.feeds.sequenced import Entry
 
 

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from django.urls import re_path
-
 from notifications.consumers import NotificationsConsumer
-from realtime.routing import token_endpoint
+from realtime.routing import token_endpoint, websocket_route
 
 websocket_urlpatterns = [
-    re_path(r"^ws/notifications/?$", token_endpoint(NotificationsConsumer)),
+    websocket_route(r"^ws/notifications/?$", token_endpoint(NotificationsConsumer)),
 ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypedDict
 
-from channels.db import database_sync_to_async
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
 
@@ -19,7 +18,8 @@ from notifications.frames import NotificationFrame, notification_frame
 from notifications.models import Notification, NotificationSequence
 from realtime.codec import encode
 from realtime.conf import realtime_settings
-from realtime.feeds.publish import publish_on_commit
+from realtime.db import database_sync_to_async
+from realtime.feeds.publish import Publication, publish_on_commit
 
 
 class NotificationCreated(TypedDict):
@@ -76,11 +76,11 @@ async def anotify_user(user: AbstractBaseUser, payload: dict[str, Any]) -> Notif
     return await database_sync_to_async(notify_user)(user, payload)
 
 
-def notification_publication(notification: Notification) -> tuple[str, NotificationCreated]:
+def notification_publication(notification: Notification) -> Publication:
     """The group and channel-layer event that push `notification`."""
     event: NotificationCreated = {
         "type": "notification.created",
         "seq": notification.seq,
         "notification": notification_frame(notification),
     }
-    return notifications_group(notification.recipient_id), event
+    return notifications_group(notification.recipient_id), dict(event)

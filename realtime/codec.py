@@ -53,7 +53,7 @@ class _Encoder:
         self._make()
 
     def _make(self) -> None:
-        make = json.encoder.c_make_encoder
+        make = getattr(json.encoder, "c_make_encoder", None)
         if make is None:  # no C accelerator (not CPython)
             self._c = None
             return

@@ -8,15 +8,21 @@ and register the routes (realtime/registry.py); `realtime.asgi` serves them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from django.urls import re_path
+from django.urls import URLPattern, re_path
 
 from realtime.auth.middleware import TokenAuthMiddleware
 from realtime.close_codes import CLOSE_NOT_FOUND
 from realtime.consumers.seed import EchoConsumer, JsonConsumer
 from realtime.handshake import refuse
 from realtime.types import ASGIApp, Receive, Scope, Send
+
+
+def websocket_route(pattern: str, application: ASGIApp) -> URLPattern:
+    """A route of Channels' `URLRouter` (Django's `re_path`, which its types know only for views)."""
+    route: URLPattern = re_path(pattern, cast(Any, application))
+    return route
 
 
 def token_endpoint(consumer: Any) -> ASGIApp:
@@ -31,9 +37,9 @@ async def refuse_unknown_path(scope: Scope, receive: Receive, send: Send) -> Non
 
 # The seed's open endpoints: no token, no channel layer. Not served unless routed.
 seed_urlpatterns = [
-    re_path(r"^ws/echo/?$", EchoConsumer.as_asgi()),
-    re_path(r"^ws/json/?$", JsonConsumer.as_asgi()),
+    websocket_route(r"^ws/echo/?$", EchoConsumer.as_asgi()),
+    websocket_route(r"^ws/json/?$", JsonConsumer.as_asgi()),
 ]
 
 # Last in the router: any other path is refused before accept.
-unknown_path = re_path(r"", refuse_unknown_path)
+unknown_path = websocket_route(r"", refuse_unknown_path)

@@ -9,4 +9,5 @@ Message = dict[str, Any]
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+# Any ASGI application: ours, Channels', Django's (whose receive and send speak in Mappings).
+ASGIApp = Callable[..., Awaitable[None]]

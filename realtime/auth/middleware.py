@@ -18,7 +18,6 @@ import logging
 import uuid
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -33,6 +32,7 @@ from realtime.auth.tokens import (
 )
 from realtime.close_codes import CLOSE_POLICY_VIOLATION, CLOSE_RATE_LIMITED, CLOSE_UNAVAILABLE
 from realtime.conf import realtime_settings
+from realtime.db import database_sync_to_async
 from realtime.handshake import refuse
 from realtime.hub import hub
 from realtime.limits import connections

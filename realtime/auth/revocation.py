@@ -19,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Collection, Hashable
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_delete, post_save
 
 from realtime.conf import realtime_settings
+from realtime.db import database_sync_to_async
 from realtime.feeds.publish import publish_on_commit
 from realtime.hub import USERS, Hub, Members, PeriodicCheck, every, in_chunks
 

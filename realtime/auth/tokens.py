@@ -113,15 +113,17 @@ def _user_id(subject: object) -> Any:
 
 def token_from_scope(scope: dict[str, Any]) -> str | None:
     """The token a connection presents: query string, then header, then subprotocol."""
-    query = parse_qs(scope.get("query_string", b"").decode("latin1"))
+    query: dict[str, list[str]] = parse_qs(scope.get("query_string", b"").decode("latin1"))
     if query.get("token"):
         return query["token"][0]
-    for name, value in scope.get("headers", []):
+    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+    for name, value in headers:
         if name == b"authorization":
             scheme, _, credentials = value.decode("latin1").partition(" ")
             if scheme.lower() == "bearer" and credentials.strip():
                 return credentials.strip()
-    for subprotocol in scope.get("subprotocols", []):
+    subprotocols: list[str] = scope.get("subprotocols", [])
+    for subprotocol in subprotocols:
         if subprotocol.startswith(BEARER_SUBPROTOCOL_PREFIX):
             return subprotocol[len(BEARER_SUBPROTOCOL_PREFIX) :]
     return None

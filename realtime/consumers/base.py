@@ -84,6 +84,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
     channel_layer_alias: ClassVar[str | None] = "default"
 
     scope: Scope
+    groups: list[str]
     client_state: WebSocketState
     application_state: WebSocketState
     hub: Hub

@@ -25,9 +25,8 @@ import weakref
 from collections.abc import Collection, Hashable
 from typing import Any, Protocol
 
-from channels.db import database_sync_to_async
-
 from realtime.conf import realtime_settings
+from realtime.db import database_sync_to_async
 from realtime.hub import Hub, Members, PeriodicCheck, every, in_chunks
 from realtime.types import Message
 

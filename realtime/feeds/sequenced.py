@@ -73,8 +73,11 @@ class Entry:
 class FeedSource(Protocol):
     """Reads one key's entries; each call is one short database operation."""
 
-    kind: FeedKind
-    key: Hashable
+    @property
+    def kind(self) -> FeedKind: ...
+
+    @property
+    def key(self) -> Hashable: ...
 
     async def high_water(self) -> int | None:
         """The largest committed `seq` of the key (0 when there is none); None when the key does not exist."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlparse
 
 import redis
@@ -38,16 +38,23 @@ class RedisTarget:
         return without_password(self.url or "")
 
     def client(self, *, timeout: float) -> redis.Redis:
-        timeouts = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
         if self.sentinels:
-            return Sentinel(list(self.sentinels), **timeouts).master_for(self.master, **timeouts)
-        return redis.Redis.from_url(self.url or "", **timeouts)
+            # redis-py leaves Sentinel untyped.
+            sentinel: Any = cast(Any, Sentinel)(list(self.sentinels), socket_timeout=timeout)
+            master: redis.Redis = sentinel.master_for(
+                self.master, socket_timeout=timeout, socket_connect_timeout=timeout
+            )
+            return master
+        return redis.Redis.from_url(self.url or "", socket_timeout=timeout, socket_connect_timeout=timeout)
 
     def async_client(self, *, timeout: float) -> redis.asyncio.Redis:
-        timeouts = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
         if self.sentinels:
-            return AsyncSentinel(list(self.sentinels), **timeouts).master_for(self.master, **timeouts)
-        return redis.asyncio.Redis.from_url(self.url or "", **timeouts)
+            sentinel: Any = cast(Any, AsyncSentinel)(list(self.sentinels), socket_timeout=timeout)
+            master: redis.asyncio.Redis = sentinel.master_for(
+                self.master, socket_timeout=timeout, socket_connect_timeout=timeout
+            )
+            return master
+        return redis.asyncio.Redis.from_url(self.url or "", socket_timeout=timeout, socket_connect_timeout=timeout)
 
 
 class RedisUnreachable(Exception):

@@ -35,13 +35,13 @@ def skip_eager_debug_formatting() -> bool:
     except ImportError:
         return False
     try:
-        level = txaio.get_global_log_level()
+        level = getattr(txaio, "get_global_log_level")()  # noqa: B009  (txaio's stubs omit it)
     except RuntimeError:  # no framework chosen yet (not under daphne): txaio's default level
         level = "info"
     if level in _DEBUG_LEVELS:
         return False
-    protocol.hltype = _blank  # type: ignore[assignment]
-    protocol.hlval = _blank  # type: ignore[assignment]
+    for name in ("hltype", "hlval"):  # not exported: set by name
+        setattr(protocol, name, _blank)
     return True
 
 
@@ -59,8 +59,8 @@ def close_failed_connections_with_a_code() -> bool:
         original_init(self, *args, **kwargs)
         self.setProtocolOptions(failByDrop=False)
 
-    WebSocketFactory.__init__ = init  # type: ignore[method-assign]
-    WebSocketFactory.closes_failed_connections_with_a_code = True  # type: ignore[attr-defined]
+    WebSocketFactory.__init__ = init
+    WebSocketFactory.closes_failed_connections_with_a_code = True
     return True
 
 

@@ -17,6 +17,9 @@ from typing import Any
 
 REDACTED = "[redacted]"
 
+# The functions install() put in place, so that installing twice wraps nothing twice.
+_redacting_functions: set[Any] = set()
+
 _TOKEN_PATTERNS = re.compile(
     r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"  # a JWT: base64url('{"') starts every header
     r"|(?<=token=)[^&\s'\"]+"  # a query parameter named token
@@ -31,7 +34,7 @@ def redact(text: str) -> str:
 def install() -> None:
     """Redact tokens from every log record and from daphne's access log. Idempotent."""
     factory = logging.getLogRecordFactory()
-    if not getattr(factory, "redacts_tokens", False):
+    if factory not in _redacting_functions:
         logging.setLogRecordFactory(_redacting(factory))
     _redact_daphne_access_log()
 
@@ -54,7 +57,7 @@ def _redacting(factory: Any) -> Any:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return record
 
-    make_record.redacts_tokens = True  # type: ignore[attr-defined]
+    _redacting_functions.add(make_record)
     return make_record
 
 
@@ -64,11 +67,11 @@ def _redact_daphne_access_log() -> None:
     except ImportError:
         return
     write_entry = AccessLogGenerator.write_entry
-    if getattr(write_entry, "redacts_tokens", False):
+    if write_entry in _redacting_functions:
         return
 
     def redacted_write_entry(self: Any, host: Any, date: Any, request: str, *args: Any, **kwargs: Any) -> None:
         write_entry(self, host, date, redact(request), *args, **kwargs)
 
-    redacted_write_entry.redacts_tokens = True  # type: ignore[attr-defined]
-    AccessLogGenerator.write_entry = redacted_write_entry  # type: ignore[method-assign]
+    _redacting_functions.add(redacted_write_entry)
+    AccessLogGenerator.write_entry = redacted_write_entry

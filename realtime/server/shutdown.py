@@ -34,7 +34,7 @@ def install() -> bool:
     if not _installed:
         from twisted.internet import reactor
 
-        reactor.addSystemEventTrigger("before", "shutdown", _close_open_connections)  # type: ignore[attr-defined]  # the reactor module is typed as a module, not as IReactorCore
+        reactor.addSystemEventTrigger("before", "shutdown", _close_open_connections)  # type: ignore[arg-type]  # Twisted types the installed reactor by its zope interface, whose methods omit self
         _installed = True
     return True
 

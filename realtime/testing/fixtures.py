@@ -18,10 +18,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from django.db import connections
 
+from realtime.db import database_sync_to_async
 from realtime.limits import connections as connection_slots
 from realtime.testing.clock import ManualClock, use_clock
 from realtime.testing.communicator import RealtimeCommunicator

@@ -174,7 +174,7 @@ async def test_notifications_of_a_user_are_numbered_in_order(user: Any, other_us
 
 def test_a_payload_that_is_not_a_dict_is_refused(user: Any) -> None:
     with pytest.raises(TypeError, match=r"^A notification payload must be a dict, not list\.$"):
-        notify_user(user, ["text"])  # type: ignore[arg-type]
+        notify_user(user, ["text"])  # type: ignore[arg-type]  # the wrong type this test is about
     assert Notification.objects.count() == 0
 
 

@@ -40,7 +40,7 @@ async def write(ws: ClientConnection, body: str, client_id: str) -> dict[str, An
 
 
 async def bodies(ws: ClientConnection, count: int, wait: float = 10) -> list[str]:
-    received = []
+    received: list[str] = []
     while len(received) < count:
         item = await frame(ws, wait)
         if item["type"] == "comment":

@@ -186,7 +186,7 @@ class CommentsModel:
 
 
 def echo_answers(frame: Frame) -> list[Any]:
-    if frame.kind == "bytes":
+    if isinstance(frame.data, bytes):
         return [error("text_required")]
     return [f"Echo: {frame.data}"]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections.abc import Coroutine
+from typing import Any
 from urllib.parse import urlparse
 
 from django.conf import settings
@@ -44,8 +46,8 @@ class TcpProxy:
         self._thread.join(timeout=5)
         self._loop.close()
 
-    def _run(self, coroutine: object) -> None:
-        asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=10)  # type: ignore[arg-type]
+    def _run(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=10)
 
     async def _listen(self) -> None:
         self._server = await asyncio.start_server(self._forward, "127.0.0.1", self.port, reuse_address=True)

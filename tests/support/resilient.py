@@ -70,8 +70,11 @@ class Follower:
     _ws: ClientConnection | None = None
     _stopping: bool = False
 
+    def stopping(self) -> bool:
+        return self._stopping
+
     async def run(self) -> None:
-        while not self._stopping:
+        while not self.stopping():
             since = self.seen[-1] if self.seen else 0
             try:
                 async with connect(f"{self.url}&since={since}", max_queue=None) as self._ws:
@@ -81,7 +84,7 @@ class Follower:
             except InvalidStatus:
                 self.refusals += 1
             except ConnectionClosed as closed:
-                if self._stopping:
+                if self.stopping():
                     return
                 self.closes.append(close_code(closed))
             self.progress.changed()

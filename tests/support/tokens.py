@@ -31,7 +31,7 @@ REFUSED_TOKENS: dict[str, Callable[[Any], str]] = {
         secret="another-secret-of-32-bytes-or-more", sub=str(user.pk), exp=in_seconds(60)
     ),
     "hs512": lambda user: signed(algorithm="HS512", sub=str(user.pk), exp=in_seconds(60)),
-    "alg-none": lambda user: jwt.encode({"sub": str(user.pk), "exp": in_seconds(60)}, None, algorithm="none"),
+    "alg-none": lambda user: jwt.encode({"sub": str(user.pk), "exp": in_seconds(60)}, "", algorithm="none"),
     "expired": lambda user: signed(sub=str(user.pk), exp=in_seconds(-5)),
     "not-yet-valid": lambda user: signed(sub=str(user.pk), exp=in_seconds(60), nbf=in_seconds(30)),
     "without-exp": lambda user: signed(sub=str(user.pk)),

@@ -11,10 +11,11 @@ from urllib.parse import parse_qs
 import jwt
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
-from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from bench.anchors.naive.models import NaiveComment
+from realtime.auth.tokens import signing_secret
+from realtime.conf import realtime_settings
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -46,7 +47,7 @@ class TokenConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         token = parse_qs(self.scope["query_string"].decode()).get("token", [""])[0]
         try:
-            payload = jwt.decode(token, settings.JWT_SECRET, algorithms=["HS256"])
+            payload = jwt.decode(token, signing_secret(), algorithms=["HS256"])
             self.user = await get_user(int(payload["sub"]))
         except (jwt.InvalidTokenError, KeyError, ValueError, User.DoesNotExist):
             await self.close(code=1008)
@@ -62,10 +63,10 @@ class TokenConsumer(AsyncJsonWebsocketConsumer):
 
     async def beat(self) -> None:
         while True:
-            await asyncio.sleep(settings.HEARTBEAT_INTERVAL)
+            await asyncio.sleep(realtime_settings.HEARTBEAT_INTERVAL)
             await self.send_json({"type": "ping"})
-            await asyncio.sleep(settings.HEARTBEAT_TIMEOUT)
-            if time.monotonic() - self.last_seen > settings.HEARTBEAT_TIMEOUT:
+            await asyncio.sleep(realtime_settings.HEARTBEAT_TIMEOUT)
+            if time.monotonic() - self.last_seen > realtime_settings.HEARTBEAT_TIMEOUT:
                 await self.close(code=4408)
                 return
 
@@ -90,7 +91,7 @@ class NotificationsConsumer(TokenConsumer):
 
 @database_sync_to_async
 def create_comment(post_id: int, author: Any, body: str) -> NaiveComment:
-    return NaiveComment.objects.create(post_id=post_id, author=author, body=body)
+    return NaiveComment._default_manager.create(post_id=post_id, author=author, body=body)
 
 
 class LiveCommentsConsumer(TokenConsumer):

@@ -18,6 +18,7 @@ import pytest
 from django.conf import settings
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Subprotocol
 
 from realtime.auth.tokens import issue_token
 from tests.support.live import LiveServer, database_url_for_tests, start_daphne
@@ -32,7 +33,7 @@ def presenting(server: LiveServer, token: str, where: str, **kwargs: Any) -> Any
         return connect(f"{url}?token={token}", **kwargs)
     if where == "header":
         return connect(url, additional_headers={"Authorization": f"Bearer {token}"}, **kwargs)
-    return connect(url, subprotocols=["realtime.v1", f"bearer.{token}"], **kwargs)  # type: ignore[list-item]
+    return connect(url, subprotocols=[Subprotocol("realtime.v1"), Subprotocol(f"bearer.{token}")], **kwargs)
 
 
 async def refused_status(server: LiveServer, token: str, where: str) -> int:

@@ -32,8 +32,9 @@ class Recorder(WebSocketConsumer):
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         await self.send_json({"got": content})
 
-    async def disconnect(self, code: int) -> None:
+    async def disconnect(self, code: int, reason: str = "") -> None:
         self.seen.append(("disconnect", (code, self.client_state)))
+        self.reason = reason
 
 
 def communicator_for(consumer_class: type[WebSocketConsumer], **kwargs: Any) -> tuple[WebsocketCommunicator, Any]:
@@ -65,6 +66,33 @@ async def test_client_close_code_reaches_disconnect_with_client_state_disconnect
     communicator, consumer = await connected(Recorder)
     await communicator.disconnect(code=4321)
     assert consumer.seen[-1] == ("disconnect", (4321, WebSocketState.DISCONNECTED))
+
+
+async def test_the_clients_close_reason_reaches_disconnect() -> None:
+    communicator, consumer = await connected(Recorder)
+    await communicator.send_input({"type": "websocket.disconnect", "code": 4000, "reason": "tab closed"})
+    await communicator.wait()
+    assert (consumer.seen[-1], consumer.reason) == (("disconnect", (4000, WebSocketState.DISCONNECTED)), "tab closed")
+
+
+async def test_a_close_without_a_reason_reaches_disconnect_with_an_empty_one() -> None:
+    communicator, consumer = await connected(Recorder)
+    await communicator.disconnect(code=1001)
+    assert consumer.reason == ""
+
+
+class ChannelsStyleDisconnect(Recorder):
+    """A consumer written for Channels: `disconnect(code)`, no reason."""
+
+    async def disconnect(self, code: int) -> None:  # type: ignore[override]  # Channels' signature, still accepted
+        self.seen.append(("disconnect", (code, self.client_state)))
+
+
+async def test_a_disconnect_taking_only_the_code_still_gets_it() -> None:
+    communicator, consumer = await connected(ChannelsStyleDisconnect)
+    await communicator.send_input({"type": "websocket.disconnect", "code": 4000, "reason": "tab closed"})
+    await communicator.wait()
+    assert consumer.seen[-1] == ("disconnect", (4000, WebSocketState.DISCONNECTED))
 
 
 async def test_disconnect_without_code_reports_1005() -> None:
@@ -312,7 +340,7 @@ async def test_lone_surrogates_are_sent_back_escaped() -> None:
 class FailingTransport(Recorder):
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if content == "raise":
-            raise WebSocketDisconnect(code=4000)
+            raise WebSocketDisconnect(code=4000, reason="handler gave up")
         await self.send_json("reply")
 
 
@@ -320,7 +348,10 @@ async def test_websocket_disconnect_raised_by_a_handler_runs_the_disconnect_path
     communicator, consumer = await connected(FailingTransport)
     await communicator.send_json_to("raise")
     await communicator.wait()
-    assert consumer.seen[-1] == ("disconnect", (4000, WebSocketState.DISCONNECTED))
+    assert (consumer.seen[-1], consumer.reason) == (
+        ("disconnect", (4000, WebSocketState.DISCONNECTED)),
+        "handler gave up",
+    )
 
 
 async def test_a_send_failing_at_the_transport_becomes_disconnect_1006() -> None:
@@ -372,6 +403,7 @@ async def test_send_json_close_true_sends_then_closes_normally() -> None:
 async def test_leaving_removes_the_channel_from_its_groups(monkeypatch: pytest.MonkeyPatch) -> None:
     communicator, consumer = await connected(GroupMember)
     discarded: list[tuple[str, str]] = []
+    assert consumer.channel_layer is not None
     original = consumer.channel_layer.group_discard
 
     async def recording_discard(group: str, channel: str) -> None:
@@ -446,6 +478,7 @@ class Crashes(GroupMember):
 
 def record_discards(consumer: WebSocketConsumer, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     discarded: list[tuple[str, str]] = []
+    assert consumer.channel_layer is not None
     original = consumer.channel_layer.group_discard
 
     async def recording_discard(group: str, channel: str) -> None:

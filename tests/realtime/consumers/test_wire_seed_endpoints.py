@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Origin
 
 from tests.support.live import LiveServer, start_daphne
 
@@ -48,9 +49,9 @@ async def test_invalid_json_gets_an_error_frame_and_the_connection_stays_usable(
 
 
 async def test_twenty_concurrent_clients_each_get_their_own_answers(daphne_server: LiveServer) -> None:
-    async def client(number: int) -> list[str]:
+    async def client(number: int) -> list[str | bytes]:
         async with connect(f"{daphne_server.ws_url}/ws/json") as ws:
-            answers = []
+            answers: list[str | bytes] = []
             for message in range(25):
                 await ws.send(json.dumps({"client": number, "message": message}))
                 answers.append(await ws.recv())
@@ -64,7 +65,7 @@ async def test_twenty_concurrent_clients_each_get_their_own_answers(daphne_serve
 
 async def test_a_browser_from_another_origin_gets_http_403(daphne_server: LiveServer) -> None:
     with pytest.raises(InvalidStatus) as refused:
-        async with connect(f"{daphne_server.ws_url}/ws/echo", origin="http://evil.example"):
+        async with connect(f"{daphne_server.ws_url}/ws/echo", origin=Origin("http://evil.example")):
             pass
     assert refused.value.response.status_code == 403
 

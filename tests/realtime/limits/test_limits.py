@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from channels.testing import WebsocketCommunicator
 from comments.models import Comment, Post
 from project.asgi import application
 from realtime.auth.tokens import issue_token
+from realtime.hub import hub
 from realtime.limits import connections as connection_cap
 from realtime.limits.ratelimit import Rate, TokenBucket
 
@@ -138,13 +140,14 @@ async def test_the_cap_counts_every_token_endpoint(user: Any, post: Post, realti
 
 @pytest.mark.services
 async def test_redis_leases_of_a_vanished_process_run_out(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    keeper = connection_cap.slots()
+    keeper, here = connection_cap.slots(), hub()
     assert isinstance(keeper, connection_cap.RedisSlots)
     await keeper.client.delete(connection_cap.key("lease-test"))
-    assert await keeper.take("lease-test", "from-a-dead-process", cap=1)
-    assert not await keeper.take("lease-test", "new", cap=1)
-    keeper.held.clear()  # the process that held it died without giving it back
-    now = connection_cap.time.time()
-    monkeypatch.setattr(connection_cap.time, "time", lambda: now + connection_cap.LEASE_SECONDS + 1)
-    assert await keeper.take("lease-test", "new", cap=1)
-    await keeper.give_back("lease-test", "new")
+    assert await keeper.take(here, "lease-test", "from-a-dead-process", cap=1)
+    assert not await keeper.take(here, "lease-test", "new", cap=1)
+    here.give_back_slot("from-a-dead-process")  # its process died: the lease stays in Redis, renewed by nobody
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + connection_cap.LEASE_SECONDS + 1)
+    assert await keeper.take(here, "lease-test", "new", cap=1)
+    await keeper.give_back(here, "new")
+    assert here.held_slots() == {}

@@ -12,6 +12,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Origin
 
 from comments.models import Post
 from project.asgi import application
@@ -64,10 +65,10 @@ async def test_a_foreign_origin_gets_http_403_over_the_wire(
 ) -> None:
     url = daphne_server.ws_url + path_for(endpoint, token, post)
     with pytest.raises(InvalidStatus) as refused:
-        async with connect(url, origin="http://evil.example"):  # type: ignore[arg-type]
+        async with connect(url, origin=Origin("http://evil.example")):
             pass
     assert refused.value.response.status_code == 403
-    async with connect(url, origin=f"http://localhost:{daphne_server.port}") as ws:  # type: ignore[arg-type]
+    async with connect(url, origin=Origin(f"http://localhost:{daphne_server.port}")) as ws:
         sent, answer = PROBES[endpoint]
         await ws.send(sent)
         assert await ws.recv() == answer

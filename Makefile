@@ -35,8 +35,13 @@ run: install
 	@echo
 	exec $(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
+# Two workers (pytest-xdist), each taking the next test when it is free: the suite
+# waits on daphne and clients as much as it computes. Bytecode is cached (an
+# environment that turns caching off pays for compiling every module in every process).
+TEST_WORKERS ?= 2
+
 test: install
-	$(BIN)/python -m pytest
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 $(VENV)/.bench-installed: bench/requirements.txt $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt

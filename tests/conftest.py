@@ -7,11 +7,15 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import redis
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
+from django.contrib.contenttypes.management import create_contenttypes
+from django.contrib.contenttypes.models import ContentType
+from django.db.models.signals import post_migrate
 
 from realtime.auth.tokens import issue_token
 from realtime.limits import connections as connection_cap
 from tests.support.availability import skip_unless_available
-from tests.support.live import GENEROUS_RATE_LIMITS, LiveServer, start_daphne
+from tests.support.live import GENEROUS_RATE_LIMITS, WIRE_APPLICATION, LiveServer, start_daphne
 
 if TYPE_CHECKING:
     from realtime.testing.fixtures import RealtimeOverrides
@@ -35,6 +39,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         required_by="REALTIME_REQUIRE_SERVICES",
         missing=SERVICES_MISSING,
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def flushes_without_post_migrate(django_db_setup: None) -> Iterator[None]:
+    """
+    A transactional test empties every table afterwards, and Django then emits
+    post_migrate, whose receivers re-create every content type and permission:
+    nine tenths of the cost of such a test here. Once the test database exists,
+    those two receivers are off: no test relies on permission rows (superusers
+    need none), and content types are created on first use.
+    """
+    receivers = [(create_permissions, "django.contrib.auth.management.create_permissions"), (create_contenttypes, None)]
+    for receiver, uid in receivers:
+        post_migrate.disconnect(receiver, dispatch_uid=uid)
+    yield
+    for receiver, uid in receivers:
+        post_migrate.connect(receiver, dispatch_uid=uid)
+
+
+@pytest.fixture(autouse=True)
+def content_types_forgotten() -> Iterator[None]:
+    """The cache of content types forgets the rows a flush deleted (create_contenttypes would have cleared it)."""
+    yield
+    ContentType.objects.clear_cache()
 
 
 @pytest.fixture(autouse=True)
@@ -65,6 +93,17 @@ def no_connection_leases() -> None:
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(request: pytest.FixtureRequest, settings: Any) -> None:
+    """
+    Passwords hashed in one round: the tests sign users in, they do not test
+    PBKDF2. Not for browser tests, whose users sign in to a daphne that hashes
+    as the site does.
+    """
+    if request.node.get_closest_marker("browser") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def generous_rate_limits(realtime_settings: RealtimeOverrides) -> None:
     """Rate limits out of the way: tests of the limits set their own."""
     for name, value in GENEROUS_RATE_LIMITS.items():
@@ -82,10 +121,14 @@ def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("daphne-logs")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def daphne_server(django_db_setup: None, log_dir: Path) -> Iterator[LiveServer]:
-    """One real daphne serving project.asgi on the test database, per test module."""
-    server = start_daphne(log_dir)
+    """
+    One real daphne on the test database with the default settings, for the
+    whole run: project.asgi, plus the test-only routes of tests/support/wire_app.py.
+    """
+    # Feed checks four times a second: what another process stores arrives within half a second.
+    server = start_daphne(log_dir, application=WIRE_APPLICATION, env={"FEED_CHECK_INTERVAL": "0.25"})
     yield server
     server.stop()
 

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # The user and token fixtures are shared by the examples, which change neither.
 PROPERTIES = settings(
-    max_examples=150,
+    max_examples=hostile.examples(150),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -68,7 +68,7 @@ async def test_notifications_answer_any_frames_and_write_nothing(token: str, fra
     assert await Notification.objects.acount() == 0
 
 
-@settings(PROPERTIES, max_examples=250)  # the richest message: more cases to cover
+@settings(PROPERTIES, max_examples=hostile.examples(250))  # the richest message: more cases to cover
 @given(frames=comment_frame_lists)
 async def test_live_comments_answer_any_frames_and_write_only_what_was_acknowledged(
     token: str, user: Any, frames: list[Frame]

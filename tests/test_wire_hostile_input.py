@@ -20,7 +20,7 @@ from tests.support.live import LiveServer
 pytestmark = [pytest.mark.wire, pytest.mark.django_db(transaction=True)]
 
 WIRE_PROPERTIES = settings(
-    max_examples=100,
+    max_examples=hostile.examples(100),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )

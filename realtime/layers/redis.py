@@ -18,6 +18,8 @@ import redis
 import redis.asyncio
 from django.conf import settings
 from redis.asyncio.sentinel import Sentinel as AsyncSentinel
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 STARTUP_TIMEOUT = 3.0
@@ -37,15 +39,17 @@ class RedisTarget:
             return f"sentinels {','.join(f'{host}:{port}' for host, port in self.sentinels)} (master {self.master})"
         return without_password(self.url or "")
 
-    def client(self, *, timeout: float) -> redis.Redis:
+    def client(self, *, timeout: float, retry: bool = True) -> redis.Redis:
+        """A client; `retry=False` fails at the first refusal instead of redis-py's retries with backoff."""
+        options: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+        if not retry:
+            options["retry"] = Retry(NoBackoff(), 0)
         if self.sentinels:
             # redis-py leaves Sentinel untyped.
-            sentinel: Any = cast(Any, Sentinel)(list(self.sentinels), socket_timeout=timeout)
-            master: redis.Redis = sentinel.master_for(
-                self.master, socket_timeout=timeout, socket_connect_timeout=timeout
-            )
+            sentinel: Any = cast(Any, Sentinel)(list(self.sentinels), sentinel_kwargs=options, **options)
+            master: redis.Redis = sentinel.master_for(self.master, **options)
             return master
-        return redis.Redis.from_url(self.url or "", socket_timeout=timeout, socket_connect_timeout=timeout)
+        return redis.Redis.from_url(self.url or "", **options)
 
     def async_client(self, *, timeout: float) -> redis.asyncio.Redis:
         if self.sentinels:
@@ -95,7 +99,7 @@ def check_redis() -> None:
     """With a Redis channel layer, make sure every host answers, or raise `RedisUnreachable`."""
     for target in redis_targets():
         try:
-            client = target.client(timeout=STARTUP_TIMEOUT)
+            client = target.client(timeout=STARTUP_TIMEOUT, retry=False)
             client.ping()
             client.close()
         except (redis.RedisError, OSError, ValueError) as error:

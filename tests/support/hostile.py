@@ -11,10 +11,22 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from hypothesis import strategies as st
+
+# The property tests run this share of their examples (`make test`: 0.2, quick);
+# CI runs them all (.ci/run sets REALTIME_PROPERTY_SCALE=1).
+PROPERTY_SCALE = float(os.environ.get("REALTIME_PROPERTY_SCALE", "0.2"))
+FEWEST_EXAMPLES = 10
+
+
+def examples(full: int) -> int:
+    """How many examples a property test that wants `full` of them runs."""
+    return max(FEWEST_EXAMPLES, round(full * PROPERTY_SCALE))
+
 
 MAX_DEPTH = 100  # PROTOCOL.md via README: JSON may nest 100 levels deep
 COMMENT_MAX_LENGTH = 5000

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db import connection
 
 STARTUP_TIMEOUT = 30.0
+# The project's application plus test-only consumers (tests/support/wire_app.py).
+WIRE_APPLICATION = "tests.support.wire_app:application"
 # Rate limits out of the way: tests of the limits set their own.
 GENEROUS_RATE_LIMITS = {
     "RATE_LIMIT_MESSAGES_PER_SECOND": "1000000",

@@ -1,6 +1,7 @@
 """
-An ASGI application for wire tests of WebSocketConsumer itself: the project's
-application plus consumers that only tests need.
+The ASGI application the over-the-wire tests run on: this repository's
+(project/asgi.py, with its server integration and routes) plus consumers that
+only tests need, behind the same origin check and router.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
-from channels.routing import ProtocolTypeRouter, URLRouter
-from django.urls import path
-
 from project.asgi import application as project_application
+from realtime import registry
+from realtime.asgi import realtime_application
 from realtime.consumers import WebSocketConsumer
+from realtime.routing import seed_urlpatterns, websocket_route
 
 
 class CloseWithCode(WebSocketConsumer):
@@ -26,9 +27,12 @@ class CloseWithCode(WebSocketConsumer):
         await self.close(code=int(text_data or "1000"))
 
 
-application = ProtocolTypeRouter(
-    {
-        "http": project_application,
-        "websocket": URLRouter([path("test/close", CloseWithCode.as_asgi())]),
-    }
+application = realtime_application(
+    project_application,
+    websocket_urlpatterns=[
+        websocket_route(r"^test/close$", CloseWithCode.as_asgi()),
+        *seed_urlpatterns,
+        *registry.websocket_urlpatterns(),
+    ],
+    check_redis_at_start=False,
 )

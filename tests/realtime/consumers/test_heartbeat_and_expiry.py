@@ -1,4 +1,7 @@
-"""The server heartbeat (4408) and the token deadline (4401) of token endpoints, with short intervals."""
+"""
+The server heartbeat (4408) and the token deadline (4401) of token endpoints,
+on a manual clock: the tests move time instead of waiting it out.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +16,14 @@ from notifications.consumers import NotificationsConsumer
 from notifications.services import anotify_user
 from project.asgi import application
 from realtime.auth.tokens import decode_token, issue_token
+from realtime.testing import ManualClock
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("realtime_clock")]
 
 PING = {"type": "websocket.send", "text": '{"type":"ping"}'}
-
-
-@pytest.fixture
-def fast_heartbeat(realtime_settings: Any) -> None:
-    realtime_settings.HEARTBEAT_INTERVAL = 0.2
-    realtime_settings.HEARTBEAT_TIMEOUT = 0.2
+CLOSED_4401 = {"type": "websocket.close", "code": 4401, "reason": ""}
+# The defaults (HEARTBEAT_INTERVAL, HEARTBEAT_TIMEOUT).
+INTERVAL, TIMEOUT = 30.0, 10.0
 
 
 async def connect(token: str) -> WebsocketCommunicator:
@@ -38,86 +39,109 @@ def expiring_token(user: Any, seconds: float) -> str:
 # --- Heartbeat --------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("fast_heartbeat")
-async def test_a_silent_client_gets_a_ping_then_close_4408(token: str) -> None:
+async def test_no_ping_comes_before_the_interval(token: str, realtime_clock: ManualClock) -> None:
     communicator = await connect(token)
+    await realtime_clock.advance(INTERVAL - 0.1)
+    assert await communicator.receive_nothing(timeout=0.05)
+    await communicator.disconnect()
+
+
+async def test_a_silent_client_gets_a_ping_then_close_4408(token: str, realtime_clock: ManualClock) -> None:
+    communicator = await connect(token)
+    await realtime_clock.advance(INTERVAL)
     assert await communicator.receive_output() == PING
+    await realtime_clock.advance(TIMEOUT - 0.1)
+    assert await communicator.receive_nothing(timeout=0.05)
+    await realtime_clock.advance(0.1)
     assert await communicator.receive_output() == {"type": "websocket.close", "code": 4408, "reason": ""}
     await communicator.disconnect()
 
 
-@pytest.mark.usefixtures("fast_heartbeat")
-async def test_a_client_answering_pings_stays_connected(token: str) -> None:
+async def test_a_client_answering_pings_stays_connected(token: str, realtime_clock: ManualClock) -> None:
     communicator = await connect(token)
-    for _ in range(4):
+    for round_number in range(4):
+        await realtime_clock.advance(INTERVAL if round_number == 0 else INTERVAL - TIMEOUT)
         assert await communicator.receive_output() == PING
         await communicator.send_json_to({"type": "pong"})
+        await realtime_clock.advance(TIMEOUT)
+        assert await communicator.receive_nothing(timeout=0.05)
     await communicator.send_json_to({"type": "ping"})
     assert await communicator.receive_json_from() == {"type": "pong"}
     await communicator.disconnect()
 
 
-@pytest.mark.usefixtures("fast_heartbeat")
-async def test_any_message_answers_a_ping(token: str) -> None:
+async def test_any_message_answers_a_ping(token: str, realtime_clock: ManualClock) -> None:
     communicator = await connect(token)
-    for _ in range(3):
+    for round_number in range(3):
+        await realtime_clock.advance(INTERVAL if round_number == 0 else INTERVAL - TIMEOUT)
         assert await communicator.receive_output() == PING
         await communicator.send_to(text_data="not even json")
         assert (await communicator.receive_json_from())["code"] == "invalid_json"
+        await realtime_clock.advance(TIMEOUT)
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from() == {"type": "pong"}
+    await communicator.disconnect()
+
+
+async def test_pings_come_every_interval_from_the_last_one(
+    token: str, realtime_clock: ManualClock, realtime_settings: Any
+) -> None:
+    realtime_settings.HEARTBEAT_INTERVAL, realtime_settings.HEARTBEAT_TIMEOUT = 0.3, 0.1
+    communicator = await connect(token)
+    await realtime_clock.advance(0.3)
+    assert await communicator.receive_output() == PING
+    await communicator.send_json_to({"type": "pong"})
+    await realtime_clock.advance(0.25)
+    assert await communicator.receive_nothing(timeout=0.05)
+    await realtime_clock.advance(0.05)
+    assert await communicator.receive_output() == PING
     await communicator.disconnect()
 
 
 async def test_a_pong_waiting_behind_a_slow_handler_is_not_late(
-    user: Any, token: str, realtime_settings: Any, monkeypatch: pytest.MonkeyPatch
+    user: Any, token: str, realtime_clock: ManualClock, realtime_settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """
-    t=0: a slow push takes the connection for 1 s. t=0.6: the heartbeat's ping waits
-    for it. t=0.8: the client's ping arrives and waits behind the heartbeat's. t=1: the
-    heartbeat pings, then the client's ping takes 1 s. The client's pong, sent at once,
-    is only read at t=2, after the 0.3 s deadline: it arrived in time all the same.
+    t=0: a push takes the connection until `push_done`. t=0.6: the heartbeat's ping
+    waits for it. t=0.8: the client's ping arrives and waits behind the heartbeat's.
+    t=1: the push ends, the heartbeat pings, and the client's ping takes the
+    connection until `ping_done`. The client's pong, sent at once, is only read at
+    t=2, after the 0.3 s deadline: it arrived in time all the same.
     """
-    realtime_settings.HEARTBEAT_INTERVAL = 0.6
-    realtime_settings.HEARTBEAT_TIMEOUT = 0.3
+    realtime_settings.HEARTBEAT_INTERVAL, realtime_settings.HEARTBEAT_TIMEOUT = 0.6, 0.3
+    push_done, ping_done = asyncio.Event(), asyncio.Event()
     deliver, answer_ping = NotificationsConsumer.notification_created, NotificationsConsumer.on_ping
 
     async def slow_delivery(self: NotificationsConsumer, event: Any) -> None:
-        await asyncio.sleep(1)
+        await push_done.wait()
         await deliver(self, event)
 
     async def slow_ping(self: NotificationsConsumer, message: dict[str, Any]) -> None:
-        await asyncio.sleep(1)
+        await ping_done.wait()
         await answer_ping(self, message)
 
     monkeypatch.setattr(NotificationsConsumer, "notification_created", slow_delivery)
     monkeypatch.setattr(NotificationsConsumer, "on_ping", slow_ping)
     communicator = await connect(token)
     await anotify_user(user, {"text": "slow"})
-    await asyncio.sleep(0.8)
+    await realtime_clock.advance(0.8)
     await communicator.send_json_to({"type": "ping"})
-    notification, ping = [await communicator.receive_output(timeout=3) for _ in range(2)]
+    await realtime_clock.advance(0.2)
+    push_done.set()
+    notification, ping = [await communicator.receive_output() for _ in range(2)]
     assert (notification["text"][:23], ping) == ('{"type":"notification",', PING)
     await communicator.send_json_to({"type": "pong"})
-    assert [await communicator.receive_output(timeout=3) for _ in range(2)] == [
-        {"type": "websocket.send", "text": '{"type":"pong"}'},
-        PING,
-    ]
+    await realtime_clock.advance(1.0)
+    ping_done.set()
+    assert await communicator.receive_output() == {"type": "websocket.send", "text": '{"type":"pong"}'}
+    await realtime_clock.advance(0.05)  # the heartbeat looks again, finds the pong, and pings (its next was due)
+    assert await communicator.receive_output() == PING
     await communicator.disconnect()
 
 
-async def test_pings_come_every_interval(token: str, realtime_settings: Any) -> None:
-    realtime_settings.HEARTBEAT_INTERVAL = 0.3
-    realtime_settings.HEARTBEAT_TIMEOUT = 0.1
-    communicator = await connect(token)
-    assert await communicator.receive_nothing(timeout=0.2)
-    assert await communicator.receive_output(timeout=0.5) == PING
-    await communicator.send_json_to({"type": "pong"})
-    assert await communicator.receive_nothing(timeout=0.15)
-    assert await communicator.receive_output(timeout=0.5) == PING
-    await communicator.disconnect()
-
-
-@pytest.mark.usefixtures("fast_heartbeat", "in_memory_layer")
-async def test_timers_and_tasks_end_with_the_connection(token: str, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_timers_and_tasks_end_with_the_connection(
+    token: str, realtime_clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     consumers: list[NotificationsConsumer] = []
     original_connect = NotificationsConsumer.connect
 
@@ -128,6 +152,7 @@ async def test_timers_and_tasks_end_with_the_connection(token: str, monkeypatch:
     monkeypatch.setattr(NotificationsConsumer, "connect", capturing_connect)
     tasks_before = asyncio.all_tasks()
     communicator = await connect(token)
+    await realtime_clock.advance(INTERVAL)
     assert await communicator.receive_output() == PING
     await communicator.disconnect()
     await asyncio.sleep(0)
@@ -135,27 +160,39 @@ async def test_timers_and_tasks_end_with_the_connection(token: str, monkeypatch:
     assert consumer.heartbeat is not None
     assert consumer.deadline is not None
     assert (consumer.heartbeat._timer, consumer.deadline._timer, consumer._background) == (None, None, set())
+    assert realtime_clock.pending() == 0
     assert asyncio.all_tasks() - tasks_before == set()
 
 
 # --- Token deadline -------------------------------------------------------------
 
 
-async def test_the_connection_closes_with_4401_when_its_token_expires(user: Any) -> None:
+@pytest.fixture
+def slow_heartbeat(realtime_settings: Any) -> None:
+    """No heartbeat ping within the minutes these tests move the clock."""
+    realtime_settings.HEARTBEAT_INTERVAL = 3600
+
+
+@pytest.mark.usefixtures("slow_heartbeat")
+async def test_the_connection_closes_with_4401_when_its_token_expires(user: Any, realtime_clock: ManualClock) -> None:
     communicator = await connect(expiring_token(user, 2))
-    assert await communicator.receive_output(timeout=4) == {"type": "websocket.close", "code": 4401, "reason": ""}
+    await realtime_clock.advance(1)
+    assert await communicator.receive_nothing(timeout=0.05)
+    await realtime_clock.advance(2)
+    assert await communicator.receive_output() == CLOSED_4401
     await communicator.disconnect()
 
 
-async def test_a_refresh_moves_the_deadline(user: Any) -> None:
+@pytest.mark.usefixtures("slow_heartbeat")
+async def test_a_refresh_moves_the_deadline(user: Any, realtime_clock: ManualClock) -> None:
     communicator = await connect(expiring_token(user, 2))
-    fresh = expiring_token(user, 60)
-    await communicator.send_json_to({"type": "refresh", "token": fresh})
-    refreshed = await communicator.receive_json_from()
-    assert refreshed["type"] == "refreshed"
-    assert await communicator.receive_nothing(timeout=2.5)
+    await communicator.send_json_to({"type": "refresh", "token": expiring_token(user, 60)})
+    assert (await communicator.receive_json_from())["type"] == "refreshed"
+    await realtime_clock.advance(3)
     await communicator.send_json_to({"type": "ping"})
     assert await communicator.receive_json_from() == {"type": "pong"}
+    await realtime_clock.advance(58)
+    assert await communicator.receive_output() == CLOSED_4401
     await communicator.disconnect()
 
 
@@ -181,16 +218,17 @@ async def test_the_refreshed_frame_names_the_new_deadline(user: Any) -> None:
     ids=["missing", "not-a-string", "malformed", "lone-surrogate"],
 )
 async def test_a_bad_refresh_gets_an_error_and_the_old_deadline_holds(
-    user: Any, refresh: dict[str, Any], message: str
+    user: Any, refresh: dict[str, Any], message: str, realtime_clock: ManualClock
 ) -> None:
     communicator = await connect(expiring_token(user, 2))
     await communicator.send_json_to(refresh)
     assert await communicator.receive_json_from() == {"type": "error", "code": "invalid_token", "message": message}
-    assert await communicator.receive_output(timeout=4) == {"type": "websocket.close", "code": 4401, "reason": ""}
+    await realtime_clock.advance(3)
+    assert await communicator.receive_output() == CLOSED_4401
     await communicator.disconnect()
 
 
-async def test_a_refresh_with_an_expired_token_changes_nothing(user: Any) -> None:
+async def test_a_refresh_with_an_expired_token_changes_nothing(user: Any, realtime_clock: ManualClock) -> None:
     communicator = await connect(expiring_token(user, 2))
     await communicator.send_json_to({"type": "refresh", "token": expiring_token(user, -10)})
     assert await communicator.receive_json_from() == {
@@ -198,11 +236,26 @@ async def test_a_refresh_with_an_expired_token_changes_nothing(user: Any) -> Non
         "code": "invalid_token",
         "message": "The token was not accepted: the token has expired.",
     }
-    assert await communicator.receive_output(timeout=4) == {"type": "websocket.close", "code": 4401, "reason": ""}
+    await realtime_clock.advance(3)
+    assert await communicator.receive_output() == CLOSED_4401
     await communicator.disconnect()
 
 
-async def test_a_refresh_with_another_users_token_changes_nothing(user: Any, other_user: Any) -> None:
+@pytest.mark.usefixtures("slow_heartbeat")
+async def test_a_refresh_with_a_token_that_expired_meanwhile_changes_nothing(
+    user: Any, realtime_clock: ManualClock
+) -> None:
+    communicator = await connect(expiring_token(user, 60))
+    soon_over = expiring_token(user, 30)
+    await realtime_clock.advance(31)
+    await communicator.send_json_to({"type": "refresh", "token": soon_over})
+    assert (await communicator.receive_json_from())["message"] == "The token was not accepted: the token has expired."
+    await communicator.disconnect()
+
+
+async def test_a_refresh_with_another_users_token_changes_nothing(
+    user: Any, other_user: Any, realtime_clock: ManualClock
+) -> None:
     communicator = await connect(expiring_token(user, 2))
     await communicator.send_json_to({"type": "refresh", "token": issue_token(other_user)})
     assert await communicator.receive_json_from() == {
@@ -210,5 +263,6 @@ async def test_a_refresh_with_another_users_token_changes_nothing(user: Any, oth
         "code": "invalid_token",
         "message": "The token names another user.",
     }
-    assert await communicator.receive_output(timeout=4) == {"type": "websocket.close", "code": 4401, "reason": ""}
+    await realtime_clock.advance(3)
+    assert await communicator.receive_output() == CLOSED_4401
     await communicator.disconnect()

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Origin
 
-from tests.support.live import LiveServer, start_daphne
+from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.wire
 
@@ -87,25 +85,18 @@ async def test_the_client_close_code_reaches_the_server_log(daphne_server: LiveS
     assert "WebSocket /ws/echo closed by the client with code 4321" in daphne_server.log()
 
 
-@pytest.fixture(scope="module")
-def test_app_server(django_db_setup: None, log_dir: Path) -> Iterator[LiveServer]:
-    server = start_daphne(log_dir, application="tests.support.wire_app:application")
-    yield server
-    server.stop()
-
-
 @pytest.mark.parametrize(
     ("requested", "received"),
     [(1000, 1000), (4401, 4401), (1008, 4008), (1011, 4011), (1001, 4001)],
     ids=["normal", "private", "policy", "internal", "going-away"],
 )
 async def test_a_close_after_accept_reaches_the_client_with_a_sendable_code(
-    test_app_server: LiveServer, requested: int, received: int
+    daphne_server: LiveServer, requested: int, received: int
 ) -> None:
-    async with connect(f"{test_app_server.ws_url}/test/close") as ws:
+    async with connect(f"{daphne_server.ws_url}/test/close") as ws:
         await ws.send(str(requested))
         with pytest.raises(ConnectionClosed) as closed:
             await ws.recv()
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == received
-    assert "Exception inside application" not in test_app_server.log()
+    assert "Exception inside application" not in daphne_server.log()

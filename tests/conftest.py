@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,11 +28,24 @@ SERVICES_MISSING = (
 )
 
 
+HOST_SITE_NOT_ASKED = (
+    "the host-site test installs this checkout into a new virtualenv from the package index (half a minute): "
+    "run make test-host-site (REALTIME_HOST_SITE=1); CI runs it"
+)
+
+
 def services_configured() -> bool:
     return bool(settings.REDIS_URL) and settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip_unless_available(
+        items,
+        marker="host_site",
+        available=bool(os.environ.get("REALTIME_HOST_SITE")),
+        required_by="REALTIME_REQUIRE_HOST_SITE",
+        missing=HOST_SITE_NOT_ASKED,
+    )
     skip_unless_available(
         items,
         marker="services",

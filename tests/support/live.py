@@ -97,19 +97,23 @@ def start_daphne(
             command, cwd=settings.BASE_DIR, env=process_env, stdout=log, stderr=subprocess.STDOUT
         )
     server = LiveServer("127.0.0.1", port, process, log_path)
-    _wait_until_listening(server)
+    try:
+        wait_until_listening(process, server.host, port, log_path)
+    except RuntimeError:
+        server.stop()
+        raise
     return server
 
 
-def _wait_until_listening(server: LiveServer) -> None:
+def wait_until_listening(process: subprocess.Popen[bytes], host: str, port: int, log_path: Path) -> None:
+    """Wait until `process` accepts connections on `port`; `RuntimeError` with its log if it exits or never does."""
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"daphne exited with {server.process.returncode}:\n{server.log()}")
+        if process.poll() is not None:
+            raise RuntimeError(f"daphne exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
         try:
-            with socket.create_connection((server.host, server.port), timeout=0.5):
+            with socket.create_connection((host, port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.05)
-    server.stop()
-    raise RuntimeError(f"daphne did not listen within {STARTUP_TIMEOUT} s:\n{server.log()}")
+    raise RuntimeError(f"daphne did not listen within {STARTUP_TIMEOUT} s:\n{log_path.read_text(errors='replace')}")

@@ -1,0 +1,1 @@
+"""Posts and their live comments: a feature app on the realtime library."""

@@ -1,0 +1,101 @@
+"""
+The token middleware in front of every authenticated endpoint.
+
+It finds the connection's token (tokens.py), checks it and looks the user up,
+all before the consumer exists. A connection it cannot authenticate is refused
+before accept with close code 1008 (daphne answers the handshake with HTTP 403).
+An authenticated one reaches the consumer with `scope["user"]` and
+`scope["token_claims"]`, and with any `bearer.<jwt>` subprotocol removed,
+unless its user already has `MAX_CONNECTIONS_PER_USER` connections open
+(limits/connections.py): that one is refused before accept with 4429. When the
+database cannot be reached to look the user up, the connection is refused
+with 4503 (come back later), not crashed.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from channels.middleware import BaseMiddleware
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import DatabaseError, connection
+
+from realtime.auth.tokens import (
+    InvalidToken,
+    TokenClaims,
+    decode_token,
+    subprotocols_without_tokens,
+    token_from_scope,
+)
+from realtime.close_codes import CLOSE_POLICY_VIOLATION, CLOSE_RATE_LIMITED, CLOSE_UNAVAILABLE
+from realtime.conf import realtime_settings
+from realtime.db import database_sync_to_async
+from realtime.handshake import refuse
+from realtime.hub import hub
+from realtime.limits import connections
+from realtime.outage import log_database_failure
+from realtime.types import Receive, Scope, Send
+
+logger = logging.getLogger(__name__)
+
+
+@database_sync_to_async
+def get_active_user(user_id: Any) -> AbstractBaseUser | None:
+    """
+    The user `user_id` names, if it exists and is active. One lookup at every
+    handshake: a raw query (Django's converters still apply), because compiling
+    the ORM's `get()` costs more than the query itself (bench/RESULTS.md).
+    """
+    user_model = get_user_model()
+    quote = connection.ops.quote_name
+    table, pk = quote(user_model._meta.db_table), quote(user_model._meta.pk.column)
+    users = list(user_model._default_manager.raw(f"SELECT * FROM {table} WHERE {pk} = %s", [user_id]))
+    if not users:
+        return None
+    user = users[0]
+    return user if getattr(user, "is_active", True) else None
+
+
+async def authenticate(token: str | None, *, now: float) -> tuple[AbstractBaseUser, TokenClaims]:
+    """The active user a token valid at `now` names, and its claims; `InvalidToken` otherwise."""
+    if token is None:
+        raise InvalidToken("no token was presented")
+    claims = decode_token(token, now=now)
+    user = await get_active_user(claims.user_id)
+    if user is None:
+        raise InvalidToken("the token's user does not exist or is inactive")
+    return user, claims
+
+
+class TokenAuthMiddleware(BaseMiddleware):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        here = hub()
+        try:
+            user, claims = await authenticate(token_from_scope(scope), now=here.clock.wall())
+        except InvalidToken as reason:
+            logger.info("Refused %s: %s", scope.get("path", "?"), reason)
+            await refuse(receive, send, CLOSE_POLICY_VIOLATION)
+            return
+        except DatabaseError as error:
+            log_database_failure(logger, error, "Refused %s", scope.get("path", "?"))
+            await refuse(receive, send, CLOSE_UNAVAILABLE)
+            return
+        cap, keeper, connection_id = realtime_settings.MAX_CONNECTIONS_PER_USER, connections.slots(), uuid.uuid4().hex
+        if cap and not await keeper.take(here, user.pk, connection_id, cap):
+            logger.info("Refused %s: user %s already has %s connections open", scope.get("path", "?"), user.pk, cap)
+            await refuse(receive, send, CLOSE_RATE_LIMITED)
+            return
+        scope = {
+            **scope,
+            "user": user,
+            "token_claims": claims,
+            "subprotocols": subprotocols_without_tokens(scope.get("subprotocols", [])),
+        }
+        try:
+            await self.inner(scope, receive, send)
+        finally:
+            if cap:
+                await keeper.give_back(here, connection_id)

@@ -1,0 +1,134 @@
+"""
+Connection tokens (PROTOCOL.md, "Authentication").
+
+A token is a JWT signed with HS256 and the `JWT_SECRET` key of `REALTIME` (by
+default Django's `SECRET_KEY`); no other algorithm is accepted. `sub` names the
+user's primary key (a string, or an integer), `exp` is required, `nbf` is
+honoured when present, and the issuer sets `iat`. Expiry is judged on the
+hub's clock (`now`), so that tests can move time instead of waiting.
+
+A client presents it in one of three places, and the first one found wins:
+the query string `?token=`, the header `Authorization: Bearer`, or the
+subprotocols `realtime.v1` + `bearer.<jwt>`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs
+
+import jwt
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from realtime.conf import realtime_settings
+
+ALGORITHM = "HS256"
+SUBPROTOCOL = "realtime.v1"
+BEARER_SUBPROTOCOL_PREFIX = "bearer."
+DEFAULT_TTL = timedelta(hours=1)
+
+_REQUIRED_CLAIMS = ["exp", "sub"]
+
+
+class InvalidToken(Exception):
+    """The token cannot be used; `str()` says why, without the token."""
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: Any
+    expires_at: datetime
+
+
+def issue_token(user: AbstractBaseUser, *, ttl: timedelta = DEFAULT_TTL) -> str:
+    """A token for `user`, valid for at least `ttl` from now (`exp` is whole seconds, rounded up)."""
+    return issue_token_expiring(user, ttl=ttl)[0]
+
+
+def issue_token_expiring(user: AbstractBaseUser, *, ttl: timedelta = DEFAULT_TTL) -> tuple[str, datetime]:
+    """`issue_token`, and the moment the token expires (its `exp`)."""
+    now = timezone.now()
+    expires = math.ceil((now + ttl).timestamp())
+    claims = {"sub": str(user.pk), "iat": int(now.timestamp()), "exp": expires}
+    return jwt.encode(claims, signing_secret(), algorithm=ALGORITHM), datetime.fromtimestamp(expires, tz=UTC)
+
+
+def signing_secret() -> str:
+    """The HS256 secret: `REALTIME["JWT_SECRET"]`, or Django's `SECRET_KEY` when that is None."""
+    secret: str | None = realtime_settings.JWT_SECRET
+    return settings.SECRET_KEY if secret is None else secret
+
+
+def decode_token(token: str, *, now: float | None = None) -> TokenClaims:
+    """The claims of a token valid at `now` (seconds since the epoch; default: the system clock), or `InvalidToken`."""
+    if not token.isascii():  # a JWT is base64url and dots; anything else cannot be one
+        raise InvalidToken("the token is invalid (DecodeError)")
+    try:
+        claims = jwt.decode(
+            token,
+            signing_secret(),
+            algorithms=[ALGORITHM],
+            # `sub` is checked below (PROTOCOL.md accepts an integer too), `exp` and `nbf` against `now`.
+            options={"require": _REQUIRED_CLAIMS, "verify_sub": False, "verify_exp": False, "verify_nbf": False},
+        )
+    except jwt.InvalidTokenError as error:
+        raise InvalidToken(f"the token is invalid ({type(error).__name__})") from None
+    now = time.time() if now is None else now
+    expires = _timestamp(claims, "exp")
+    if expires <= now:
+        raise InvalidToken("the token has expired")
+    if "nbf" in claims and _timestamp(claims, "nbf") > now:
+        raise InvalidToken("the token is not yet valid")
+    try:
+        expires_at = datetime.fromtimestamp(expires, tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        raise InvalidToken("the token's exp is out of range") from None
+    return TokenClaims(user_id=_user_id(claims["sub"]), expires_at=expires_at)
+
+
+def _timestamp(claims: dict[str, Any], name: str) -> float:
+    """A NumericDate claim (RFC 7519: a JSON number), or `InvalidToken`."""
+    value = claims[name]
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:  # NaN
+        raise InvalidToken(f"the token's {name} is not a number")
+    return float(value)
+
+
+def _user_id(subject: object) -> Any:
+    if isinstance(subject, bool) or not isinstance(subject, (str, int)):
+        raise InvalidToken("the token's sub is not a user id")
+    try:
+        return get_user_model()._meta.pk.to_python(subject)
+    except ValidationError:
+        raise InvalidToken("the token's sub is not a user id") from None
+
+
+def token_from_scope(scope: dict[str, Any]) -> str | None:
+    """The token a connection presents: query string, then header, then subprotocol."""
+    query: dict[str, list[str]] = parse_qs(scope.get("query_string", b"").decode("latin1"))
+    if query.get("token"):
+        return query["token"][0]
+    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+    for name, value in headers:
+        if name == b"authorization":
+            scheme, _, credentials = value.decode("latin1").partition(" ")
+            if scheme.lower() == "bearer" and credentials.strip():
+                return credentials.strip()
+    subprotocols: list[str] = scope.get("subprotocols", [])
+    for subprotocol in subprotocols:
+        if subprotocol.startswith(BEARER_SUBPROTOCOL_PREFIX):
+            return subprotocol[len(BEARER_SUBPROTOCOL_PREFIX) :]
+    return None
+
+
+def subprotocols_without_tokens(subprotocols: list[str]) -> list[str]:
+    """The offered subprotocols minus `bearer.<jwt>`, so that nothing can echo a token back."""
+    return [name for name in subprotocols if not name.startswith(BEARER_SUBPROTOCOL_PREFIX)]

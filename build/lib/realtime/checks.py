@@ -1,0 +1,165 @@
+"""
+System checks (`manage.py check`): what would otherwise fail only once a
+connection arrives, as an HTTP 500 or a close 1011. Each names the setting and
+what to set it to.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Warning, register
+from django.utils.module_loading import import_string
+
+from realtime.auth.tokens import signing_secret
+from realtime.conf import SETTING_NAME, realtime_settings
+
+TAG = "realtime"
+# RFC 7518 3.2: an HS256 key must be at least as long as the hash, 256 bits.
+MIN_SECRET_BYTES = 32
+AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
+README = "README.md, section Settings"
+
+
+@register(TAG)
+def check_realtime_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """`REALTIME` is a dict whose every key is known and every value usable."""
+    configured = getattr(settings, SETTING_NAME, {})
+    if not isinstance(configured, dict):
+        return [
+            Error(
+                f"{SETTING_NAME} must be a dict, not {type(configured).__name__}.",
+                hint=f"Set {SETTING_NAME} = {{}} (every key has a default; {README}).",
+                id="realtime.E001",
+            )
+        ]
+    keys = realtime_settings.keys()
+    problems: list[CheckMessage] = []
+    for name, value in configured.items():
+        key = keys.get(name)
+        if key is None:
+            close = difflib.get_close_matches(str(name), keys, n=1)
+            problems.append(
+                Error(
+                    f"{SETTING_NAME} has an unknown key {name!r}.",
+                    hint=(f"Did you mean {close[0]!r}? " if close else "")
+                    + f"The keys are listed in {README} (a feature's keys need its app in INSTALLED_APPS).",
+                    id="realtime.E002",
+                )
+            )
+            continue
+        problem = key.problem(value)
+        if problem is not None:
+            problems.append(
+                Error(
+                    f"{SETTING_NAME}[{name!r}] {problem}.",
+                    hint=f"{key.doc[0].upper()}{key.doc[1:]}; the default is {key.default!r}.",
+                    id="realtime.E003",
+                )
+            )
+    return problems
+
+
+@register(TAG)
+def check_signing_secret(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """Tokens are signed with a secret long enough for HS256."""
+    secret = signing_secret() if _usable("JWT_SECRET") else settings.SECRET_KEY
+    size = len(str(secret or "").encode())
+    if size >= MIN_SECRET_BYTES:
+        return []
+    own = _usable("JWT_SECRET") and realtime_settings.configured().get("JWT_SECRET") is not None
+    source = f'{SETTING_NAME}["JWT_SECRET"]' if own else "SECRET_KEY"
+    return [
+        Error(
+            f"Tokens would be signed with {source}, which is {'empty' if not size else f'{size} bytes long'}.",
+            hint=f"Set {source} to a random string of at least {MIN_SECRET_BYTES} bytes "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(48))').",
+            id="realtime.E004",
+        )
+    ]
+
+
+@register(TAG)
+def check_heartbeat(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """A heartbeat whose answer is due after the next ping would be due pings more often than HEARTBEAT_INTERVAL."""
+    if not (_usable("HEARTBEAT_INTERVAL") and _usable("HEARTBEAT_TIMEOUT")):
+        return []  # check_realtime_settings reports the values themselves
+    interval, timeout = realtime_settings.HEARTBEAT_INTERVAL, realtime_settings.HEARTBEAT_TIMEOUT
+    if timeout <= interval:
+        return []
+    return [
+        Warning(
+            f'{SETTING_NAME}["HEARTBEAT_TIMEOUT"] ({timeout:g} s) is longer than HEARTBEAT_INTERVAL '
+            f"({interval:g} s): a ping would be due before the answer to the last one is late, so pings "
+            "go out every HEARTBEAT_TIMEOUT instead.",
+            hint="Set HEARTBEAT_TIMEOUT below HEARTBEAT_INTERVAL (the defaults are 10 and 30 seconds).",
+            id="realtime.W002",
+        )
+    ]
+
+
+@register(TAG)
+def check_channel_layer(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """Live events need a channel layer; without one they only arrive with the feed checks."""
+    layers = getattr(settings, "CHANNEL_LAYERS", None) or {}
+    layer = layers.get("default")
+    if not layer:
+        return [
+            Error(
+                "No channel layer is configured (CHANNEL_LAYERS has no 'default'): "
+                "pushes and broadcasts would not reach open connections.",
+                hint='Set CHANNEL_LAYERS = {"default": {"BACKEND": "realtime.layers.InMemoryChannelLayer"}} '
+                "for one process, or channels-redis' layer for several (README, Redis options).",
+                id="realtime.E006",
+            )
+        ]
+    try:
+        import_string(layer.get("BACKEND", ""))
+    except ImportError as error:
+        return [
+            Error(
+                f"CHANNEL_LAYERS['default']['BACKEND'] cannot be imported: {error}.",
+                hint="Install the package that provides it (channels-redis for channels_redis.*), or correct the path.",
+                id="realtime.E007",
+            )
+        ]
+    return []
+
+
+@register(TAG)
+def check_asgi_application(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    if getattr(settings, "ASGI_APPLICATION", None):
+        return []
+    return [
+        Error(
+            "ASGI_APPLICATION is not set: daphne and manage.py serve would not know what to serve.",
+            hint='Set ASGI_APPLICATION = "<your project>.asgi.application", the application of your asgi.py.',
+            id="realtime.E008",
+        )
+    ]
+
+
+@register(TAG)
+def check_token_endpoint_middleware(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """The token endpoint knows the signed-in user from Django's authentication middleware."""
+    if AUTH_MIDDLEWARE in getattr(settings, "MIDDLEWARE", []):
+        return []
+    return [
+        Warning(
+            f"{AUTH_MIDDLEWARE} is not in MIDDLEWARE: the token endpoint (realtime.urls) cannot see who is signed in.",
+            hint="Add django.contrib.sessions' SessionMiddleware and AuthenticationMiddleware, as startproject does.",
+            id="realtime.W001",
+        )
+    ]
+
+
+def _usable(name: str) -> bool:
+    """True when `REALTIME[name]` is unset or a value its key accepts."""
+    configured = realtime_settings.configured()
+    return name not in configured or realtime_settings.keys()[name].problem(configured[name]) is None

@@ -1,0 +1,432 @@
+"""
+The seed's WebSocket (starlette's `WebSocket`) as a Channels consumer.
+
+`WebSocketConsumer` is an `AsyncJsonWebsocketConsumer` whose every ASGI message
+passes through starlette's state machine (consumers/state.py): `client_state`
+and `application_state` follow each transition, and an illegal one raises
+`RuntimeError` with starlette's words. Around that it adds what the seed leaves
+to its reader:
+
+- JSON comes from text frames and from binary frames holding UTF-8 JSON; a frame
+  that is not usable JSON is answered with an error frame, never a crash.
+- A close code daphne cannot send once the connection is open is translated
+  (`close_codes.sendable_after_accept`) instead of crashing the connection.
+- Messages are handled one at a time, whatever their source (client frames,
+  channel-layer events, local timers through `dispatch`), and without stock
+  Channels' per-message thread hop: database work belongs in
+  `database_sync_to_async`, which already closes stale connections around each
+  call.
+- Once the application has sent its close, only the client's disconnect is
+  still handled; anything else that arrives is dropped.
+- Every accepted connection is in the process's hub (realtime/hub.py) until it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+from collections.abc import Awaitable, Coroutine, Iterable
+from typing import Any, ClassVar
+
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+
+from realtime import codec
+from realtime.close_codes import CLOSE_FELL_BEHIND, CLOSE_RATE_LIMITED
+from realtime.conf import realtime_settings
+from realtime.consumers.outgoing import (
+    MAX_BYTES_PER_CHARACTER,
+    handler_name,
+    takes_two_arguments,
+    too_large,
+    too_large_instead,
+    until_first_returns,
+    with_sendable_code,
+)
+from realtime.consumers.state import (
+    CLOSE_ABNORMAL,
+    CLOSE_NO_STATUS,
+    CLOSE_NORMAL,
+    WebSocketDisconnect,
+    WebSocketState,
+    after_receive,
+    after_send,
+)
+from realtime.consumers.turns import Turns
+from realtime.frames import ErrorCode, error_frame
+from realtime.hub import Hub, hub
+from realtime.layers.backlog import backlog
+from realtime.limits.ratelimit import Budgets
+from realtime.types import Message, Receive, Scope, Send
+
+logger = logging.getLogger(__name__)
+
+FELL_BEHIND: Message = {"type": "realtime.fell_behind"}
+# Seconds to wait before reading a failed channel layer again, doubling up to the maximum.
+LAYER_RETRY_FIRST = 0.5
+LAYER_RETRY_MAX = 10.0
+
+
+class WebSocketConsumer(AsyncJsonWebsocketConsumer):
+    """
+    Base class of every endpoint: starlette's `WebSocket` API on Channels.
+
+    Subclasses keep Channels' contract: `connect`, `receive_json`,
+    `disconnect(code)` (or `disconnect(code, reason)`), `groups`, channel-layer
+    handlers, `send_json(content, close=...)`. Set `channel_layer_alias = None`
+    on a consumer that needs no channel layer: it then gets no channel name and
+    pays nothing for one.
+    """
+
+    channel_layer_alias: ClassVar[str | None] = "default"
+
+    scope: Scope
+    groups: list[str]
+    client_state: WebSocketState
+    application_state: WebSocketState
+    hub: Hub
+
+    # True when a subclass overrides Channels' JSON hooks; the base ones do no I/O
+    # and are called as plain functions, without a coroutine per message.
+    _custom_json: ClassVar[bool] = False
+    # True when the subclass's `disconnect` takes the close reason too.
+    _disconnect_takes_reason: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._custom_json = any(
+            inspect.getattr_static(cls, hook) is not vars(WebSocketConsumer)[hook]
+            for hook in ("decode_json", "encode_json")
+        )
+        cls._disconnect_takes_reason = takes_two_arguments(cls.disconnect)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        loop = asyncio.get_running_loop()
+        self.scope = scope
+        self.hub = hub()
+        self.client_state = WebSocketState.CONNECTING
+        self.application_state = WebSocketState.CONNECTING
+        self._now = self.hub.clock.monotonic
+        # Set by the reader, for the heartbeat: when the client's last message was
+        # read, and whether the reader has read all that arrived and waits for more.
+        self.last_client_message_at = self._now()
+        self.waiting_for_client = False
+        self._transport_send = send
+        # Channels' own send paths (accept, close, send) all end in base_send.
+        self.base_send = self.send_message
+        self._turns = Turns()
+        self._background: set[asyncio.Task[Any]] = set()
+        self._stopped: asyncio.Future[None] = loop.create_future()
+        self._finished = False
+        self._max_message_size: int = realtime_settings.WEBSOCKET_MAX_MESSAGE_SIZE
+        self._backlog_limit: int = realtime_settings.CHANNEL_BACKLOG_LIMIT
+        self._budgets = Budgets(self._now())
+        # An instance copy: `groups` is often a class attribute, and joining and leaving change it.
+        self.groups = list(self.groups or [])
+        self.channel_layer = None
+        if self.channel_layer_alias is not None:
+            self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        sources: list[Awaitable[None]] = [self._stopped, self._read_client(receive)]
+        if self.channel_layer is not None:
+            try:
+                self.channel_name = await self.channel_layer.new_channel()
+            except Exception:
+                self._lose_channel_layer("could not open a channel")
+            else:
+                self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+                sources.append(self._read_channel_layer())
+        try:
+            await until_first_returns(*sources)
+        finally:
+            self.hub.closed(self)
+            # However the consumer stopped (a disconnect, a crash, daphne cancelling it on
+            # shutdown): stop timers first, so that nothing starts new work, then end the
+            # background work, then leave the groups, so that no push piles up for a channel
+            # that nobody reads.
+            self._finished = True
+            self.connection_finished()
+            for task in self._background:
+                task.cancel()
+            await asyncio.gather(*self._background, return_exceptions=True)
+            await self._leave_groups()
+
+    def connection_finished(self) -> None:
+        """
+        Called once the consumer has stopped, however it stopped (a disconnect,
+        a crash, or the server cancelling it on shutdown, when `disconnect` is
+        not called). Release timers and other per-connection resources here.
+        """
+
+    def run_in_background(self, work: Coroutine[Any, Any, Any]) -> None:
+        """
+        Run `work` beside the message loop; it is cancelled when the connection
+        ends. If it raises, the consumer stops as if a handler had raised.
+        """
+        if self._finished:
+            work.close()
+            return
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def handle_local_event(self, event: Message) -> None:
+        """Hand an event of this process (a timer's, the hub's) to `dispatch`, in the background."""
+        self.run_in_background(self.dispatch(event))
+
+    def _background_done(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        if task.cancelled() or self._stopped.done():
+            return
+        error = task.exception()
+        if isinstance(error, StopConsumer):
+            self._stopped.set_result(None)
+        elif error is not None:
+            self._stopped.set_exception(error)
+
+    # --- Groups ---------------------------------------------------------------
+
+    async def join_group(self, group: str) -> None:
+        """
+        Join `group` now; it is left when the connection ends, like the groups in
+        `groups`. If the channel layer fails, the connection goes on without it.
+        """
+        if self.channel_layer_alias is None:
+            raise RuntimeError(f"{type(self).__name__} has no channel layer (channel_layer_alias = None).")
+        if self.channel_layer is None:
+            return
+        try:
+            await self.channel_layer.group_add(group, self.channel_name)
+        except Exception:
+            self._lose_channel_layer(f"could not join {group}")
+            return
+        self.groups.append(group)
+
+    def _lose_channel_layer(self, what: str) -> None:
+        """
+        Go on without the channel layer (Redis is away): no live events reach this
+        connection through it; feeds still get theirs from the feed checks
+        (realtime/feeds/checks.py). The next connection tries the layer again.
+        """
+        logger.warning("Channel layer unavailable (%s): %s goes on without it", what, self.scope.get("path"))
+        self.channel_layer = None
+
+    async def _leave_groups(self) -> None:
+        """Leave every group joined, once."""
+        while self.groups and self.channel_layer is not None:
+            group = self.groups.pop()
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # the layer is down: its group expiry will drop the channel
+                logger.warning("Could not leave group %s", group, exc_info=True)
+
+    # --- Sources of messages ------------------------------------------------
+
+    async def _read_client(self, receive: Receive) -> None:
+        now = self._now
+        try:
+            while True:
+                self.waiting_for_client = True
+                message = await receive()
+                self.waiting_for_client = False
+                self.last_client_message_at = now()
+                if message["type"] != "websocket.receive" or self.client_state is not WebSocketState.CONNECTED:
+                    self.client_state = after_receive(self.client_state, message["type"])
+                await self.dispatch(message)
+        except StopConsumer:
+            pass
+
+    async def _read_channel_layer(self) -> None:
+        failures = 0
+        try:
+            while True:
+                try:
+                    message = await self.channel_receive()
+                except Exception:  # the layer lost Redis: wait, then read again
+                    failures += 1
+                    if failures == 1:
+                        logger.warning("Reading the channel layer failed; retrying", exc_info=True)
+                    await asyncio.sleep(min(LAYER_RETRY_MAX, LAYER_RETRY_FIRST * 2 ** (failures - 1)))
+                    continue
+                failures = 0
+                if (
+                    self.application_state is WebSocketState.CONNECTED
+                    and backlog(self.channel_layer, self.channel_name) > self._backlog_limit
+                ):
+                    await self.dispatch(FELL_BEHIND)
+                await self.dispatch(message)
+        except StopConsumer:
+            pass
+
+    async def dispatch(self, message: Message) -> None:
+        """
+        Run the handler for `message`, one message at a time.
+
+        Client frames, channel-layer events and local events (a heartbeat, a
+        token deadline) all come through here, so no two handlers of one
+        connection ever interleave.
+        """
+        handler = getattr(self, handler_name(message["type"]), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        turns = self._turns
+        if not turns.try_take():
+            await turns.wait()
+        try:
+            if self.application_state is WebSocketState.DISCONNECTED and message["type"] != "websocket.disconnect":
+                logger.debug("Dropped %s: the connection is closing", message["type"])
+                return
+            try:
+                await handler(message)
+            except WebSocketDisconnect as gone:
+                self.client_state = WebSocketState.DISCONNECTED
+                await self.websocket_disconnect(
+                    {"type": "websocket.disconnect", "code": gone.code, "reason": gone.reason}
+                )
+        finally:
+            turns.give_back()
+
+    # --- The state machine --------------------------------------------------
+
+    async def send_message(self, message: Message) -> None:
+        """Send one ASGI message, enforcing starlette's `WebSocket.send` transitions."""
+        message_type = message["type"]
+        if self.application_state is WebSocketState.CONNECTED and message_type == "websocket.send":
+            limit = self._max_message_size
+            # Only a frame that could be too large is measured.
+            if ((text := message.get("text")) is None or len(text) > limit // MAX_BYTES_PER_CHARACTER) and too_large(
+                message, limit
+            ):
+                message = too_large_instead(message, limit, self.scope.get("path", "?"))
+            await self._send_on_open_connection(message)
+            return
+        previous = self.application_state
+        self.application_state = after_send(previous, message_type, more_body=message.get("more_body", False))
+        if previous is WebSocketState.CONNECTED:  # a close on an open connection
+            await self._send_on_open_connection(with_sendable_code(message))
+        else:
+            await self._transport_send(message)
+
+    async def _send_on_open_connection(self, message: Message) -> None:
+        try:
+            await self._transport_send(message)
+        except OSError:
+            self.application_state = WebSocketState.DISCONNECTED
+            raise WebSocketDisconnect(code=CLOSE_ABNORMAL) from None
+
+    # --- The seed's API -----------------------------------------------------
+
+    async def accept(
+        self, subprotocol: str | None = None, headers: Iterable[tuple[bytes, bytes]] | None = None
+    ) -> None:
+        if self.client_state is WebSocketState.CONNECTING:
+            raise RuntimeError('Cannot call "accept" before the "websocket.connect" message has been received.')
+        await super().accept(subprotocol=subprotocol, headers=headers)
+        self.hub.opened(self)
+
+    async def send_text(self, data: str) -> None:
+        await self.send_message({"type": "websocket.send", "text": data})
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self.send_message({"type": "websocket.send", "bytes": data})
+
+    async def send_json(self, data: Any, mode: str = "text", close: bool | int = False) -> None:
+        """
+        Send `data` as compact JSON, in a text frame or (`mode="binary"`) as
+        UTF-8 bytes. `close` is Channels' flag: true, or a close code, closes
+        the connection after the frame.
+        """
+        if mode not in ("text", "binary"):
+            raise RuntimeError('The "mode" argument should be "text" or "binary".')
+        text = await self.encode_json(data) if self._custom_json else codec.encode(data)
+        if mode == "text":
+            await self.send_text(text)
+        else:
+            await self.send_bytes(text.encode("utf-8"))
+        if close:
+            await self.close(close)
+
+    async def close(self, code: int | bool | None = CLOSE_NORMAL, reason: str | None = None) -> None:
+        """Close with `code` (Channels' `None` and `True` mean 1000)."""
+        if code is None or code is True:
+            code = CLOSE_NORMAL
+        await self.send_message({"type": "websocket.close", "code": int(code), "reason": reason or ""})
+
+    async def send_error(self, code: str, message: str) -> None:
+        """Answer an unusable input with an error frame; the connection stays open."""
+        await self.send_json(error_frame(code, message))
+
+    # --- Rate limits (realtime/limits/ratelimit.py) ----------------------------
+
+    def within_budget(self, kind: str) -> bool:
+        """Spend from this connection's `kind` budget ("message", or a feature's); False when it is empty."""
+        return self._budgets.spend(kind, self._now())
+
+    async def over_budget(self, kind: str) -> None:
+        """A message found its budget empty: an error frame, or, for repeated abuse, close with 4429."""
+        if not self._budgets.strike(self._now()):
+            logger.warning("WebSocket %s closed with %s: too many %s", self.scope.get("path"), CLOSE_RATE_LIMITED, kind)
+            await self.close(CLOSE_RATE_LIMITED)
+            return
+        await self.send_error(
+            ErrorCode.RATE_LIMITED, f"{Budgets.describe(kind)}. This one was not handled; wait, then send it again."
+        )
+
+    # --- Channels' hooks ----------------------------------------------------
+
+    async def websocket_receive(self, message: Message) -> None:
+        """A client frame: spend from the message budget, then `receive` it."""
+        if not self._budgets.message.take(self._now()):
+            await self.over_budget("message")
+        elif message.get("text") is not None:
+            await self.receive(text_data=message["text"])
+        else:
+            await self.receive(bytes_data=message["bytes"])
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        """Decode a text frame, or a binary frame of UTF-8 JSON, and pass it to `receive_json`."""
+        try:
+            if text_data is None:
+                text_data = codec.text_from_bytes(bytes_data or b"")
+            content = await self.decode_json(text_data) if self._custom_json else codec.decode_text(text_data)
+        except codec.InvalidJSON as error:
+            await self.send_error(ErrorCode.INVALID_JSON, str(error))
+            return
+        await self.receive_json(content, **kwargs)
+
+    async def realtime_fell_behind(self, event: Message) -> None:
+        """More live events wait for this connection than `CHANNEL_BACKLOG_LIMIT`: it cannot keep up."""
+        logger.warning(
+            "WebSocket %s fell behind: more than %s live events waiting; closing with %s",
+            self.scope.get("path", "?"),
+            self._backlog_limit,
+            CLOSE_FELL_BEHIND,
+        )
+        await self.close(CLOSE_FELL_BEHIND)
+
+    async def websocket_disconnect(self, message: Message) -> None:
+        """The client closed (or the transport failed): leave groups, call `disconnect`, stop."""
+        self.client_state = WebSocketState.DISCONNECTED
+        code = message.get("code", CLOSE_NO_STATUS)
+        reason = message.get("reason") or ""
+        closer = "the server" if self.application_state is WebSocketState.DISCONNECTED else "the client"
+        logger.info("WebSocket %s closed by %s with code %s", self.scope.get("path", "?"), closer, code)
+        await self._leave_groups()
+        if self._disconnect_takes_reason:
+            await self.disconnect(code, reason)
+        else:
+            await self.disconnect(code)
+        raise StopConsumer()
+
+    async def disconnect(self, code: int, reason: str = "") -> None:
+        """The connection ended with the client's `code` and `reason` (starlette's `WebSocketDisconnect`)."""
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        return codec.decode_text(text_data)
+
+    @classmethod
+    async def encode_json(cls, content: Any) -> str:
+        return codec.encode(content)

@@ -1,0 +1,159 @@
+"""
+The base of every token endpoint (PROTOCOL.md, "Authentication", "Heartbeat").
+
+`TokenConsumer` runs behind `TokenAuthMiddleware`, so `scope["user"]` is an
+active user and `scope["token_claims"]` holds the token's deadline. On top of
+`WebSocketConsumer` it:
+
+- accepts with the `realtime.v1` subprotocol when the client offered it;
+- routes client messages by their `"type"` (`client_messages`), answering
+  anything it cannot use with an error frame: `ping` gets `pong`, `pong` only
+  feeds the heartbeat, `refresh` moves the token deadline;
+- runs the heartbeat (close 4408) and the token deadline (close 4401), and
+  closes with 4401 when the user is deactivated or deleted (auth/revocation.py);
+- closes with 4503 (before accept: refuses) when a handler meets a database
+  that cannot be reached, instead of crashing with 1011: the client reconnects
+  later with `since` and loses nothing. A handler that can answer such a
+  failure with an error frame (`new_comment`) catches it itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import DatabaseError
+
+from realtime.auth import revocation
+from realtime.auth.deadline import TokenDeadline
+from realtime.auth.middleware import authenticate
+from realtime.auth.tokens import SUBPROTOCOL, InvalidToken
+from realtime.close_codes import CLOSE_HEARTBEAT_TIMEOUT, CLOSE_TOKEN_EXPIRED, CLOSE_UNAVAILABLE
+from realtime.conf import realtime_settings
+from realtime.consumers.base import WebSocketConsumer
+from realtime.consumers.state import WebSocketState
+from realtime.frames import PING, PONG, ErrorCode
+from realtime.hub import USERS
+from realtime.limits.heartbeat import Heartbeat
+from realtime.outage import log_database_failure
+from realtime.types import Message
+
+logger = logging.getLogger(__name__)
+
+# Client-chosen text quoted back in an error frame is cut to this length.
+QUOTE_LIMIT = 40
+
+
+class TokenConsumer(WebSocketConsumer):
+    # Client message "type" -> the method that handles it. Subclasses extend it:
+    # `client_messages = {**TokenConsumer.client_messages, "new_comment": "on_new_comment"}`.
+    client_messages: ClassVar[dict[str, str]] = {"ping": "on_ping", "pong": "on_pong", "refresh": "on_refresh"}
+
+    user: AbstractBaseUser
+    _in_users_index = False
+    heartbeat: Heartbeat | None = None
+    deadline: TokenDeadline | None = None
+
+    async def connect(self) -> None:
+        """
+        Join the user's group (revocations from other processes) and the hub's
+        index of users (revocation checks), accept, then start the heartbeat
+        and the token deadline.
+        """
+        self.user = self.scope["user"]
+        await self.join_group(revocation.user_group(self.user.pk))
+        self.hub.join(USERS, self.user.pk, self)
+        self._in_users_index = True
+        offered = self.scope.get("subprotocols", [])
+        await self.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
+        clock = self.hub.clock
+        self.heartbeat = Heartbeat(
+            self,
+            clock,
+            interval=realtime_settings.HEARTBEAT_INTERVAL,
+            timeout=realtime_settings.HEARTBEAT_TIMEOUT,
+        )
+        self.heartbeat.start()
+        self.deadline = TokenDeadline(self.handle_local_event, clock, self.scope["token_claims"].expires_at)
+        self.deadline.start()
+
+    async def dispatch(self, message: Message) -> None:
+        try:
+            await super().dispatch(message)
+        except DatabaseError as error:
+            path, code, event = self.scope.get("path", "?"), CLOSE_UNAVAILABLE, message["type"]
+            log_database_failure(logger, error, "Closing %s with %s during %s", path, code, event)
+            if self.application_state is not WebSocketState.DISCONNECTED:
+                await self.close(CLOSE_UNAVAILABLE)
+
+    def connection_finished(self) -> None:
+        if self._in_users_index:
+            self.hub.leave(USERS, self.user.pk, self)
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
+        if self.deadline is not None:
+            self.deadline.stop()
+
+    # --- Client messages ------------------------------------------------------
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self.send_error(ErrorCode.INVALID_MESSAGE, 'A message must be a JSON object with a string "type".')
+            return
+        handler_name = self.client_messages.get(content["type"])
+        if handler_name is None:
+            accepted = ", ".join(self.client_messages)
+            await self.send_error(
+                ErrorCode.UNKNOWN_TYPE,
+                f"Unknown message type {quote(content['type'])}; this endpoint accepts: {accepted}.",
+            )
+            return
+        await getattr(self, handler_name)(content)
+
+    async def on_ping(self, message: dict[str, Any]) -> None:
+        await self.send_json(PONG)
+
+    async def on_pong(self, message: dict[str, Any]) -> None:
+        """An answer to the heartbeat, which noted its arrival already."""
+
+    async def on_refresh(self, message: dict[str, Any]) -> None:
+        token = message.get("token")
+        if not isinstance(token, str):
+            await self.send_error(ErrorCode.INVALID_TOKEN, 'A refresh needs "token": a JWT string.')
+            return
+        try:
+            user, claims = await authenticate(token, now=self.hub.clock.wall())
+        except InvalidToken as reason:
+            await self.send_error(ErrorCode.INVALID_TOKEN, f"The token was not accepted: {reason}.")
+            return
+        if user.pk != self.user.pk:
+            await self.send_error(ErrorCode.INVALID_TOKEN, "The token names another user.")
+            return
+        assert self.deadline is not None
+        self.deadline.move(claims.expires_at)
+        await self.send_json({"type": "refreshed", "expires_at": claims.expires_at.isoformat()})
+
+    # --- Local events -----------------------------------------------------------
+
+    async def heartbeat_ping(self, event: Message) -> None:
+        await self.send_json(PING)
+        assert self.heartbeat is not None
+        self.heartbeat.ping_sent()
+
+    async def heartbeat_timeout(self, event: Message) -> None:
+        await self.close(CLOSE_HEARTBEAT_TIMEOUT)
+
+    async def user_revoked(self, event: Message) -> None:
+        """The user was deactivated or deleted (realtime/auth/revocation.py)."""
+        await self.close(CLOSE_TOKEN_EXPIRED)
+
+    async def token_expired(self, event: Message) -> None:
+        # A refresh may have moved the deadline while this event waited its turn.
+        if self.deadline is not None and self.deadline.has_passed():
+            await self.close(CLOSE_TOKEN_EXPIRED)
+
+
+def quote(text: str) -> str:
+    """`text` for an error message: repr'd and cut to QUOTE_LIMIT characters."""
+    return repr(text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT] + "…")

@@ -1,0 +1,157 @@
+"""
+Replay, then live, with no gap and no duplicate (PROTOCOL.md, "Nothing lost").
+
+A feed is a per-key stream of stored entries (a user's notifications, a post's
+comments) numbered by `seq` = 1, 2, 3... in commit order. Writers take a lock on
+the key while they number and insert an entry, so an entry's `seq` is committed
+only after every smaller one. A connection then needs only its last delivered
+`seq`:
+
+1. before accepting, join the key's group, so that nothing published from now
+   on is missed, then read the key's committed high-water `seq` (`open`);
+2. after accepting, replay the entries after the client's `since` id up to that
+   high-water mark (`replay`);
+3. for each live event: a `seq` already delivered is a duplicate and dropped;
+   the next `seq` is sent; a larger one means events were lost on the way (a
+   full channel, a Redis outage, a reordering between processes), so the
+   missing entries are read from the database first.
+
+The channel layer is therefore only a hint that something new exists: delivery
+is exactly-once and in order as long as the database has the entries. A lost
+last event has no later event to reveal it; realtime/feeds/checks.py finds those.
+
+When a gap cannot be read because the database is away, the live event is held
+back rather than sent out of order, and the connection stays open: the entries
+are committed, so the feed checks deliver them, in order, once the database
+answers. (A replay that cannot be read is another matter: the connection is
+closed with 4503 and the client comes back with `since`.)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import parse_qs
+
+from django.db import DatabaseError
+
+from realtime.feeds.checks import FeedKind
+from realtime.outage import log_database_failure
+
+PAGE_SIZE = 500
+
+logger = logging.getLogger(__name__)
+
+
+class FeedNotFound(LookupError):
+    """The feed's key (a post, say) does not exist."""
+
+
+class InvalidSince(ValueError):
+    """`?since=` is not a non-negative integer id."""
+
+
+def since_from_query(scope: dict[str, Any]) -> int | None:
+    """The `since` id of the connection's query string, if it has one."""
+    values = parse_qs(scope.get("query_string", b"").decode("latin1")).get("since")
+    if not values:
+        return None
+    if not values[0].isascii() or not values[0].isdigit() or len(values[0]) > 19:
+        raise InvalidSince("since must be a non-negative integer id")
+    return int(values[0])
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    seq: int
+    frame: dict[str, Any]
+
+
+class FeedSource(Protocol):
+    """Reads one key's entries; each call is one short database operation."""
+
+    @property
+    def kind(self) -> FeedKind: ...
+
+    @property
+    def key(self) -> Hashable: ...
+
+    async def high_water(self) -> int | None:
+        """The largest committed `seq` of the key (0 when there is none); None when the key does not exist."""
+        ...
+
+    async def after_id(self, since_id: int, upto_seq: int, limit: int) -> list[Entry]:
+        """Deliverable entries with `id > since_id` and `seq <= upto_seq`, by `seq`."""
+        ...
+
+    async def seq_range(self, after_seq: int, upto_seq: int, limit: int) -> list[Entry]:
+        """Deliverable entries with `after_seq < seq <= upto_seq`, by `seq`."""
+        ...
+
+
+class SequencedFeed:
+    def __init__(self, source: FeedSource, send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        self._source = source
+        self._send = send
+        self.delivered_seq = 0
+        self._opened_at = 0
+
+    async def open(self) -> None:
+        """
+        Call after joining the key's group and before accepting the connection:
+        everything committed from here on reaches the client, live or replayed.
+        Raises `FeedNotFound` when the key does not exist.
+        """
+        mark = await self._source.high_water()
+        if mark is None:
+            raise FeedNotFound(self._source.key)
+        self.delivered_seq = self._opened_at = mark
+
+    async def replay(self, since_id: int) -> None:
+        """Send the entries after `since_id` that were committed before `open()`."""
+        upto = self._opened_at
+        while entries := await self._source.after_id(since_id, upto, PAGE_SIZE):
+            await self._send_all(entries)
+            if len(entries) < PAGE_SIZE:
+                break
+            since_id = entries[-1].id
+
+    async def live(self, seq: int, frame: dict[str, Any]) -> None:
+        """A live event for entry `seq`."""
+        if seq <= self.delivered_seq:
+            return
+        if seq > self.delivered_seq + 1 and not await self._filled(upto=seq - 1):
+            return  # held back: the feed checks deliver it after the gap
+        await self._send(frame)
+        self.delivered_seq = seq
+
+    async def catch_up(self, upto: int) -> None:
+        """The key's committed high-water mark is `upto`: send what is missing up to it."""
+        if upto > self.delivered_seq and await self._filled(upto):
+            self.delivered_seq = upto
+
+    async def _filled(self, upto: int) -> bool:
+        """Send the entries after the last delivered one up to `upto`; False if the database is away."""
+        try:
+            await self._fill_gap(upto)
+        except DatabaseError as error:
+            kind, key = type(self._source.kind).__name__, self._source.key
+            log_database_failure(logger, error, "Could not read the gap up to seq %s in %s %s", upto, kind, key)
+            return False
+        return True
+
+    async def _fill_gap(self, upto: int) -> None:
+        """Each entry sent moves `delivered_seq`, so a fill cut short resumes where it stopped."""
+        while entries := await self._source.seq_range(self.delivered_seq, upto, PAGE_SIZE):
+            for entry in entries:
+                await self._send(entry.frame)
+                self.delivered_seq = entry.seq
+            if len(entries) < PAGE_SIZE:
+                break
+
+    async def _send_all(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            await self._send(entry.frame)

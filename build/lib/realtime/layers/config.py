@@ -1,0 +1,34 @@
+"""
+`CHANNEL_LAYERS` from a few values, for a host's settings (README, "Redis options"):
+
+- no Redis: this library's in-memory layer, one process;
+- one or more Redis URLs: channels-redis' pub/sub layer, its channels and
+  groups spread over the hosts by consistent hashing (sharding);
+- Sentinel addresses and a master name: the pub/sub layer on the master the
+  sentinels name, followed through failovers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PUBSUB_BACKEND = "channels_redis.pubsub.RedisPubSubChannelLayer"
+IN_MEMORY_BACKEND = "realtime.layers.InMemoryChannelLayer"
+
+
+def channel_layers(
+    *, redis_urls: list[str] | None = None, sentinels: list[tuple[str, int]] | None = None, sentinel_master: str = ""
+) -> dict[str, Any]:
+    if sentinels:
+        hosts: list[dict[str, Any]] = [{"sentinels": sentinels, "master_name": sentinel_master}]
+    elif redis_urls:
+        hosts = [{"address": url} for url in redis_urls]
+    else:
+        return {"default": {"BACKEND": IN_MEMORY_BACKEND}}
+    return {"default": {"BACKEND": PUBSUB_BACKEND, "CONFIG": {"hosts": hosts}}}
+
+
+def sentinel_address(text: str) -> tuple[str, int]:
+    """`host:port` as channels-redis and redis-py want a sentinel address."""
+    host, _, port = text.rpartition(":")
+    return host.strip("[]"), int(port)

@@ -1,0 +1,1 @@
+"""What a connection may do: origins, rate limits, connection caps, the heartbeat."""

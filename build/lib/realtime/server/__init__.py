@@ -1,0 +1,29 @@
+"""
+The server integration: what the library changes in daphne, autobahn and
+logging, applied by `manage.py serve` or by the one call a host makes in its
+`asgi.py`, `realtime.server.install()`, never by merely installing the apps.
+
+- log redaction: no token reaches any log line, whoever logs it (redaction.py);
+- autobahn: connections that break the protocol are closed with a close frame
+  (1009, 1007...) rather than dropped, and its per-frame debug formatting is
+  skipped (autobahn.py);
+- shutdown: SIGTERM closes every open connection with 4012 before daphne stops
+  (shutdown.py; daphne 4.2.3's own step fails with a KeyError).
+
+Under plain `daphne` without `install()` everything still works, less tuned:
+clients see 1006 instead of 4012 on a restart (and reconnect all the same),
+protocol errors drop the connection (1006) instead of closing it with a code,
+and only the library's own log lines are known to hold no token.
+"""
+
+from __future__ import annotations
+
+from realtime.server import autobahn, redaction, shutdown
+
+
+def install() -> None:
+    """Apply the server integration to this process. Idempotent."""
+    redaction.install()
+    autobahn.skip_eager_debug_formatting()
+    autobahn.close_failed_connections_with_a_code()
+    shutdown.install()

@@ -1,0 +1,55 @@
+"""
+When daphne stops (SIGTERM, Ctrl-C), open connections are told: close 4012.
+
+daphne's own shutdown step cancels every application, so that it can clean up;
+in daphne 4.2.3 it fails with `KeyError: 'application_instance'` as soon as one
+connection has no application yet (or no more), nothing is cancelled, and every
+client sees its connection drop (1006), with no close frame. This module adds a
+step of its own, registered before daphne's: every open connection of the
+process is closed with 4012 (the server is restarting: reconnect, with `since`),
+and daphne waits `CLOSE_GRACE` seconds for the frames to go out before it drops
+the sockets. Under uvicorn, which closes with 1012 itself, it does nothing.
+The open connections are the hubs' (realtime/hub.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from typing import Any
+
+from realtime.close_codes import CLOSE_SERVER_RESTARTING
+from realtime.hub import hubs
+
+CLOSE_GRACE = 0.3
+_installed = False
+
+
+def install() -> bool:
+    """Under daphne, close open connections with 4012 when the server stops. False elsewhere."""
+    global _installed
+    if "daphne.server" not in sys.modules:  # daphne imports it, and installs its reactor, first
+        return False
+    if not _installed:
+        from twisted.internet import reactor
+
+        reactor.addSystemEventTrigger("before", "shutdown", _close_open_connections)  # type: ignore[arg-type]  # Twisted types the installed reactor by its zope interface, whose methods omit self
+        _installed = True
+    return True
+
+
+def _close_open_connections() -> Any:
+    consumers = [consumer for hub in hubs() for consumer in hub.connections]
+    if not consumers:
+        return None
+    from twisted.internet import defer
+
+    return defer.Deferred.fromFuture(asyncio.ensure_future(_close_all(consumers)))
+
+
+async def _close_all(consumers: list[Any]) -> None:
+    for consumer in consumers:
+        with contextlib.suppress(Exception):  # closed meanwhile, say
+            await consumer.close(CLOSE_SERVER_RESTARTING)
+    await asyncio.sleep(CLOSE_GRACE)

@@ -1,0 +1,23 @@
+"""
+What a host site's tests need to test its realtime endpoints (README, "Testing
+your consumers").
+
+    from realtime.testing import RealtimeCommunicator
+
+    async def test_my_feed(user):
+        async with RealtimeCommunicator("/ws/my-feed", user=user) as ws:
+            await ws.send_frame({"type": "ping"})
+            assert await ws.receive_frame() == {"type": "pong"}
+
+`RealtimeCommunicator` is Channels' `WebsocketCommunicator` connected as a
+given user (it mints the token), on the site's ASGI application by default.
+`ManualClock` replaces the hub's clock so that heartbeats, token expiry and
+periodic checks happen when the test moves time, not after real seconds.
+With pytest, `pytest_plugins = ["realtime.testing.fixtures"]` gives fixtures
+(realtime/testing/fixtures.py).
+"""
+
+from realtime.testing.clock import ManualClock, use_clock
+from realtime.testing.communicator import RealtimeCommunicator
+
+__all__ = ["ManualClock", "RealtimeCommunicator", "use_clock"]

@@ -1,0 +1,100 @@
+"""A clock that moves only when a test says so (realtime/clock.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import time
+from collections.abc import Callable
+from typing import Any
+
+from realtime.hub import hub
+
+# Loop iterations `advance()` gives the work a fired timer started (a dispatch, a send).
+SETTLE_ROUNDS = 20
+
+
+class ManualTimer:
+    __slots__ = ("args", "callback", "cancelled", "when")
+
+    def __init__(self, when: float, callback: Callable[..., object], args: tuple[Any, ...]) -> None:
+        self.when = when
+        self.callback = callback
+        self.args = args
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class ManualClock:
+    """
+    The hub's clock for tests: `await clock.advance(seconds)` moves both the
+    monotonic and the wall clock, firing due timers in order and letting what
+    each one started run before the next.
+    """
+
+    def __init__(self, wall: float | None = None) -> None:
+        self._wall = time.time() if wall is None else wall
+        self._monotonic = 0.0
+        self._timers: list[tuple[float, int, ManualTimer]] = []
+        self._order = itertools.count()
+
+    def monotonic(self) -> float:
+        return self._monotonic
+
+    def wall(self) -> float:
+        return self._wall
+
+    def call_later(self, delay: float, callback: Callable[..., object], *args: Any) -> ManualTimer:
+        timer = ManualTimer(self._monotonic + max(delay, 0.0), callback, args)
+        heapq.heappush(self._timers, (timer.when, next(self._order), timer))
+        return timer
+
+    async def sleep(self, delay: float) -> None:
+        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        timer = self.call_later(delay, _wake, woken)
+        try:
+            await woken
+        finally:
+            timer.cancel()
+
+    def pending(self) -> int:
+        """Timers not yet fired nor cancelled."""
+        return sum(not timer.cancelled for _, _, timer in self._timers)
+
+    async def advance(self, seconds: float) -> None:
+        """Move time on by `seconds`, firing every timer that falls due on the way."""
+        target = self._monotonic + seconds
+        await _settle()
+        while self._timers and self._timers[0][0] <= target:
+            when, _, timer = heapq.heappop(self._timers)
+            if timer.cancelled:
+                continue
+            self._move_to(max(when, self._monotonic))
+            timer.callback(*timer.args)
+            await _settle()
+        self._move_to(target)
+        await _settle()
+
+    def _move_to(self, monotonic: float) -> None:
+        self._wall += monotonic - self._monotonic
+        self._monotonic = monotonic
+
+
+def use_clock(clock: Any) -> Any:
+    """Make `clock` the clock of the running event loop's hub; returns the clock it replaced."""
+    here = hub()
+    previous, here.clock = here.clock, clock
+    return previous
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+async def _settle() -> None:
+    for _ in range(SETTLE_ROUNDS):
+        await asyncio.sleep(0)

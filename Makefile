@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-host-site lint bench bench-scaleout bench-soak clean
+.PHONY: install run test test-packaging lint bench bench-scaleout bench-soak clean
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -43,9 +43,9 @@ TEST_WORKERS ?= 2
 test: install
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
-# The apps installed into a fresh virtualenv and a new startproject site (tests/packaging/).
-test-host-site: install
-	REALTIME_HOST_SITE=1 $(BIN)/python -m pytest tests/packaging
+# The apps as a user gets them: a fresh virtualenv and startproject site, an upgrade from 0.1 (tests/packaging/).
+test-packaging: install
+	REALTIME_PACKAGING=1 $(BIN)/python -m pytest tests/packaging
 
 $(VENV)/.bench-installed: bench/requirements.txt $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt

@@ -28,9 +28,9 @@ SERVICES_MISSING = (
 )
 
 
-HOST_SITE_NOT_ASKED = (
-    "the host-site test installs this checkout into a new virtualenv from the package index (half a minute): "
-    "run make test-host-site (REALTIME_HOST_SITE=1); CI runs it"
+PACKAGING_NOT_ASKED = (
+    "the packaging tests install this checkout into a new virtualenv and upgrade a 0.1 database (a minute): "
+    "run make test-packaging (REALTIME_PACKAGING=1); CI runs it"
 )
 
 
@@ -41,10 +41,10 @@ def services_configured() -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skip_unless_available(
         items,
-        marker="host_site",
-        available=bool(os.environ.get("REALTIME_HOST_SITE")),
-        required_by="REALTIME_REQUIRE_HOST_SITE",
-        missing=HOST_SITE_NOT_ASKED,
+        marker="packaging",
+        available=bool(os.environ.get("REALTIME_PACKAGING")),
+        required_by="REALTIME_REQUIRE_PACKAGING",
+        missing=PACKAGING_NOT_ASKED,
     )
     skip_unless_available(
         items,

@@ -28,7 +28,7 @@ from websockets.asyncio.client import connect
 
 from tests.support.live import free_port, wait_until_listening
 
-pytestmark = pytest.mark.host_site
+pytestmark = pytest.mark.packaging
 
 README = Path(settings.BASE_DIR) / "README.md"
 BLOCK_HEADS = ("# settings.py (append)", "# asgi.py (replace)", "# urls.py (append)")

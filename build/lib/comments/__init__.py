@@ -1,1 +1,0 @@
-"""Posts and their live comments: a feature app on the realtime library."""

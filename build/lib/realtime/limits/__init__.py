@@ -1,1 +1,0 @@
-"""What a connection may do: origins, rate limits, connection caps, the heartbeat."""

@@ -12,7 +12,14 @@ from comments.feeds import PostComments
 from comments.frames import comment_created_frame
 from comments.messages import InvalidNewComment, parse_new_comment
 from comments.models import Post
-from comments.services import CommentCreated, CommentRemoved, CommentUnhidden, comment_create, post_group
+from comments.services import (
+    CommentCreated,
+    CommentRemoved,
+    CommentUnhidden,
+    comment_create,
+    post_group,
+    post_topic,
+)
 from realtime.conf import realtime_settings
 from realtime.consumers import FeedConsumer
 from realtime.db import database_sync_to_async
@@ -43,6 +50,9 @@ class LiveCommentsConsumer(FeedConsumer):
 
     def feed_group(self) -> str:
         return post_group(self.post_id)
+
+    def feed_topic(self) -> str:
+        return post_topic(self.post_id)
 
     def feed_source(self) -> PostComments:
         return PostComments(self.post_id)

@@ -40,6 +40,11 @@ def post_group(post_id: int) -> str:
     return f"comments.post.{post_id}"
 
 
+def post_topic(post_id: int) -> str:
+    """The topic of a post's comments, as the permission hook is asked about it (PROTOCOL.md, "/ws/")."""
+    return f"comments:{post_id}"
+
+
 def comment_create(*, post_id: int, author: AbstractBaseUser, body: str, client_id: str | None) -> tuple[Comment, bool]:
     """
     Create a comment, or find the one a retry with the same `client_id` (same

@@ -144,6 +144,28 @@ def check_asgi_application(app_configs: Sequence[AppConfig] | None = None, **kwa
 
 
 @register(TAG)
+def check_topic_permission(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """The permission hook named in TOPIC_PERMISSION can be imported."""
+    if not _usable("TOPIC_PERMISSION") or realtime_settings.TOPIC_PERMISSION is None:
+        return []
+    try:
+        hook = import_string(realtime_settings.TOPIC_PERMISSION)
+    except ImportError as error:
+        problem = f"cannot be imported: {error}"
+    else:
+        problem = "" if callable(hook) else "is not a function"
+    if not problem:
+        return []
+    return [
+        Error(
+            f'{SETTING_NAME}["TOPIC_PERMISSION"] {problem}.',
+            hint="Name a function can_follow(user, topic) -> bool, as a dotted path (README, Permissions).",
+            id="realtime.E009",
+        )
+    ]
+
+
+@register(TAG)
 def check_token_endpoint_middleware(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:

@@ -17,6 +17,8 @@ CLOSE_INTERNAL_ERROR = 1011
 
 # Application codes, 4000 + the matching HTTP status where one exists.
 CLOSE_TOKEN_EXPIRED = 4401
+# Before accept only (the wire sees HTTP 403): the site's permission hook refused the topic.
+CLOSE_FORBIDDEN = 4403
 # Before accept only (the wire sees HTTP 403): no endpoint at that path, or no
 # such object (a post that does not exist).
 CLOSE_NOT_FOUND = 4404

@@ -78,6 +78,12 @@ LIBRARY_KEYS: dict[str, Key] = {
     "RATE_LIMIT_MESSAGES_BURST": count(60, "burst of client messages per connection"),
     "RATE_LIMIT_STRIKES": count(20, "refused messages within `RATE_LIMIT_STRIKE_SECONDS` that close with 4429"),
     "RATE_LIMIT_STRIKE_SECONDS": seconds(10, "the window of `RATE_LIMIT_STRIKES`"),
+    "TOPIC_PERMISSION": Key(
+        None,
+        "dotted path of `can_follow(user, topic) -> bool`, asked before a connection follows a topic; "
+        "`None`: every authenticated user may",
+        (str, type(None)),
+    ),
     "MAX_CONNECTIONS_PER_USER": count(
         20, "open connections per user (all processes, with Redis); the next is refused with 4429; 0: no cap", minimum=0
     ),

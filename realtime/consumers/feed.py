@@ -6,14 +6,18 @@ feed's group and read its high-water mark before accepting, replay after
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from realtime.close_codes import CLOSE_NOT_FOUND
+from realtime.auth.permissions import may_follow
+from realtime.close_codes import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND
 from realtime.consumers.token import TokenConsumer
 from realtime.feeds import checks
 from realtime.feeds.sequenced import FeedNotFound, FeedSource, InvalidSince, SequencedFeed, since_from_query
 from realtime.frames import ErrorCode
 from realtime.types import Message
+
+logger = logging.getLogger(__name__)
 
 
 class FeedConsumer(TokenConsumer):
@@ -28,8 +32,15 @@ class FeedConsumer(TokenConsumer):
         """Where this connection's entries are read from."""
         raise NotImplementedError
 
+    def feed_topic(self) -> str | None:
+        """The topic the site's permission hook is asked about (realtime/auth/permissions.py); None: no need."""
+        return None
+
     async def connect(self) -> None:
-        """Refused before accept (4404) when the feed's key does not exist (a post, say)."""
+        """
+        Refused before accept when the feed's key does not exist (4404: a post,
+        say) or when the site's permission hook says no (4403).
+        """
         await self.join_group(self.feed_group())
         self.source = self.feed_source()
         feed = SequencedFeed(self.source, self.send_json)
@@ -37,6 +48,16 @@ class FeedConsumer(TokenConsumer):
             await feed.open()
         except FeedNotFound:
             await self.close(CLOSE_NOT_FOUND)
+            return
+        topic = self.feed_topic()
+        if topic is not None and not await may_follow(self.scope["user"], topic):
+            logger.info(
+                "Refused %s: the permission hook refused %s to user %s",
+                self.scope["path"],
+                topic,
+                self.scope["user"].pk,
+            )
+            await self.close(CLOSE_FORBIDDEN)
             return
         self.feed = feed
         checks.watch(self.hub, self.source.kind, self.source.key, self)

@@ -33,10 +33,16 @@ class ManualClock:
     The hub's clock for tests: `await clock.advance(seconds)` moves both the
     monotonic and the wall clock, firing due timers in order and letting what
     each one started run before the next.
+
+    The monotonic clock moves only then. The wall clock is the system's plus
+    what the test advanced (so tokens issued during the test, by the system
+    clock, expire when the test has moved past their `exp`); with `wall=` it
+    starts there and moves only with `advance()` too.
     """
 
     def __init__(self, wall: float | None = None) -> None:
-        self._wall = time.time() if wall is None else wall
+        self._frozen_wall = wall
+        self._advanced = 0.0
         self._monotonic = 0.0
         self._timers: list[tuple[float, int, ManualTimer]] = []
         self._order = itertools.count()
@@ -45,7 +51,8 @@ class ManualClock:
         return self._monotonic
 
     def wall(self) -> float:
-        return self._wall
+        base = time.time() if self._frozen_wall is None else self._frozen_wall
+        return base + self._advanced
 
     def call_later(self, delay: float, callback: Callable[..., object], *args: Any) -> ManualTimer:
         timer = ManualTimer(self._monotonic + max(delay, 0.0), callback, args)
@@ -79,7 +86,7 @@ class ManualClock:
         await _settle()
 
     def _move_to(self, monotonic: float) -> None:
-        self._wall += monotonic - self._monotonic
+        self._advanced += monotonic - self._monotonic
         self._monotonic = monotonic
 
 

@@ -72,3 +72,36 @@ async def test_a_foreign_origin_gets_http_403_over_the_wire(
         sent, answer = PROBES[endpoint]
         await ws.send(sent)
         assert await ws.recv() == answer
+
+
+async def echo_from(origin: bytes) -> tuple[bool, int | None]:
+    communicator = WebsocketCommunicator(application, "/ws/echo", headers=[(b"origin", origin)])
+    connected: tuple[bool, int | None] = await communicator.connect()
+    await communicator.disconnect()
+    return connected
+
+
+@pytest.mark.parametrize(
+    ("debug", "origin", "accepted"),
+    [
+        (True, b"http://localhost:8000", True),
+        (True, b"http://app.localhost:8000", True),
+        (True, b"http://[::1]:8000", True),
+        (True, b"http://evil.example", False),
+        (False, b"http://localhost:8000", False),
+    ],
+    ids=["debug-localhost", "debug-subdomain-of-localhost", "debug-ipv6-loopback", "debug-foreign", "no-debug"],
+)
+async def test_an_empty_allowed_hosts_follows_djangos_debug_rule(
+    settings: Any, debug: bool, origin: bytes, accepted: bool
+) -> None:
+    settings.DEBUG, settings.ALLOWED_HOSTS = debug, []
+    assert await echo_from(origin) == ((True, None) if accepted else (False, 1008))
+
+
+async def test_a_refused_origin_is_logged_with_its_reason(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("INFO", logger="realtime.limits.origins"):
+        assert await echo_from("http://evil.example/\u2028".encode()) == (False, 1008)
+    assert [r.getMessage() for r in caplog.records if r.name == "realtime.limits.origins"] == [
+        "Refused /ws/echo: origin 'http://evil.example/\\xe2\\x80\\xa8' is not an allowed host (ALLOWED_HOSTS)"
+    ]

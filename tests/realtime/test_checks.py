@@ -1,0 +1,119 @@
+"""realtime.checks: `manage.py check` reports what would otherwise fail only when a connection arrives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core import checks
+
+pytestmark = pytest.mark.usefixtures("clean_realtime_settings")
+
+
+@pytest.fixture
+def clean_realtime_settings(settings: Any) -> None:
+    settings.REALTIME = {}
+
+
+def reported() -> list[tuple[str, str, str | None]]:
+    return [(message.id or "", message.msg, message.hint) for message in checks.run_checks(tags=["realtime"])]
+
+
+def test_this_sites_settings_are_clean() -> None:
+    assert reported() == []
+
+
+def test_realtime_must_be_a_dict(settings: Any) -> None:
+    settings.REALTIME = ["HEARTBEAT_INTERVAL"]
+    assert reported()[0] == (
+        "realtime.E001",
+        "REALTIME must be a dict, not list.",
+        "Set REALTIME = {} (every key has a default; README.md, section Settings).",
+    )
+
+
+def test_an_unknown_key_is_reported_with_the_closest_known_one(settings: Any) -> None:
+    settings.REALTIME = {"HEARTBEAT_INTERVALL": 5}
+    assert reported() == [
+        (
+            "realtime.E002",
+            "REALTIME has an unknown key 'HEARTBEAT_INTERVALL'.",
+            "Did you mean 'HEARTBEAT_INTERVAL'? The keys are listed in README.md, section Settings "
+            "(a feature's keys need its app in INSTALLED_APPS).",
+        )
+    ]
+
+
+def test_an_unusable_value_names_the_key_and_its_default(settings: Any) -> None:
+    settings.REALTIME = {"HEARTBEAT_TIMEOUT": "10"}
+    assert reported() == [
+        (
+            "realtime.E003",
+            "REALTIME['HEARTBEAT_TIMEOUT'] must be a number, not str '10'.",
+            "Seconds a client has to answer a `ping` before the close 4408; the default is 10.0.",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("configured", "message"),
+    [
+        ({"JWT_SECRET": "short"}, 'Tokens would be signed with REALTIME["JWT_SECRET"], which is 5 bytes long.'),
+        ({"JWT_SECRET": ""}, 'Tokens would be signed with REALTIME["JWT_SECRET"], which is empty.'),
+    ],
+    ids=["short", "empty"],
+)
+def test_a_signing_secret_too_short_for_hs256_is_an_error(
+    settings: Any, configured: dict[str, str], message: str
+) -> None:
+    settings.REALTIME = configured
+    assert [(id_, msg) for id_, msg, _ in reported()] == [("realtime.E004", message)]
+
+
+def test_a_short_secret_key_is_an_error_when_it_signs_tokens(settings: Any) -> None:
+    settings.SECRET_KEY = "x" * 31
+    assert reported() == [
+        (
+            "realtime.E004",
+            "Tokens would be signed with SECRET_KEY, which is 31 bytes long.",
+            "Set SECRET_KEY to a random string of at least 32 bytes "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(48))').",
+        )
+    ]
+
+
+def test_a_heartbeat_timeout_longer_than_its_interval_is_a_warning(settings: Any) -> None:
+    settings.REALTIME = {"HEARTBEAT_INTERVAL": 5, "HEARTBEAT_TIMEOUT": 8}
+    assert [(id_, msg) for id_, msg, _ in reported()] == [
+        (
+            "realtime.W002",
+            'REALTIME["HEARTBEAT_TIMEOUT"] (8 s) is longer than HEARTBEAT_INTERVAL (5 s): a ping would be due '
+            "before the answer to the last one is late, so pings go out every HEARTBEAT_TIMEOUT instead.",
+        )
+    ]
+
+
+def test_no_channel_layer_is_an_error(settings: Any) -> None:
+    del settings.CHANNEL_LAYERS
+    assert [id_ for id_, _, _ in reported()] == ["realtime.E006"]
+
+
+def test_a_channel_layer_that_cannot_be_imported_is_an_error(settings: Any) -> None:
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.nowhere.Layer"}}
+    assert [id_ for id_, _, _ in reported()] == ["realtime.E007"]
+
+
+def test_a_missing_asgi_application_is_an_error(settings: Any) -> None:
+    del settings.ASGI_APPLICATION
+    assert reported() == [
+        (
+            "realtime.E008",
+            "ASGI_APPLICATION is not set: daphne and manage.py serve would not know what to serve.",
+            'Set ASGI_APPLICATION = "<your project>.asgi.application", the application of your asgi.py.',
+        )
+    ]
+
+
+def test_the_token_endpoint_without_authentication_middleware_is_a_warning(settings: Any) -> None:
+    settings.MIDDLEWARE = [name for name in settings.MIDDLEWARE if "AuthenticationMiddleware" not in name]
+    assert [id_ for id_, _, _ in reported()] == ["realtime.W001"]

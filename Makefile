@@ -37,11 +37,12 @@ run: install
 
 # Two workers (pytest-xdist), each taking the next test when it is free: the suite
 # waits on daphne and clients as much as it computes. Bytecode is cached (an
-# environment that turns caching off pays for compiling every module in every process).
+# environment that turns caching off pays for compiling every module in every process),
+# and hypothesis loads none of the extensions other packages register (trio's, say).
 TEST_WORKERS ?= 2
 
 test: install
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
+	PYTHONDONTWRITEBYTECODE= HYPOTHESIS_NO_PLUGINS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 # The apps as a user gets them: a fresh virtualenv and startproject site, an upgrade from 0.1 (tests/packaging/).
 test-packaging: install

@@ -104,21 +104,30 @@ async def test_manage_py_notify_reaches_an_open_connection(daphne_server: LiveSe
 
 
 @pytest.fixture(scope="module")
-def fast_heartbeat_server(django_db_setup: None, log_dir: Path) -> Iterator[LiveServer]:
-    server = start_daphne(log_dir, env={"HEARTBEAT_INTERVAL": "0.3", "HEARTBEAT_TIMEOUT": "0.3"})
+def observed_server(django_db_setup: None, log_dir: Path) -> Iterator[LiveServer]:
+    """
+    A heartbeat every 0.3 s, and daphne at its most verbose (-v 2: DEBUG for
+    every logger) with the access log on: the heartbeat tests run here, and the
+    log test reads all they and it made the server write.
+    """
+    server = start_daphne(
+        log_dir,
+        args=("-v", "2", "--access-log", "-"),
+        env={"HEARTBEAT_INTERVAL": "0.3", "HEARTBEAT_TIMEOUT": "0.3", "DJANGO_LOG_LEVEL": "DEBUG"},
+    )
     yield server
     server.stop()
 
 
-async def test_a_silent_client_is_closed_with_4408(fast_heartbeat_server: LiveServer, token: str) -> None:
-    async with presenting(fast_heartbeat_server, token, "query") as ws:
+async def test_a_silent_client_is_closed_with_4408(observed_server: LiveServer, token: str) -> None:
+    async with presenting(observed_server, token, "query") as ws:
         assert json.loads(await ws.recv()) == {"type": "ping"}
         code = await closed_with(ws)
     assert code == 4408
 
 
-async def test_a_client_answering_pings_stays_open(fast_heartbeat_server: LiveServer, token: str) -> None:
-    async with presenting(fast_heartbeat_server, token, "query") as ws:
+async def test_a_client_answering_pings_stays_open(observed_server: LiveServer, token: str) -> None:
+    async with presenting(observed_server, token, "query") as ws:
         for _ in range(4):
             assert json.loads(await ws.recv()) == {"type": "ping"}
             await ws.send('{"type": "pong"}')
@@ -145,32 +154,24 @@ async def closed_with(ws: ClientConnection) -> int:
 # --- Tokens never reach a log line ------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def debug_log_server(django_db_setup: None, log_dir: Path) -> Iterator[LiveServer]:
-    """daphne at its most verbose (-v 2: DEBUG for every logger), with the access log on."""
-    server = start_daphne(log_dir, args=("-v", "2", "--access-log", "-"), env={"DJANGO_LOG_LEVEL": "DEBUG"})
-    yield server
-    server.stop()
-
-
-async def test_no_token_reaches_any_log_line(debug_log_server: LiveServer, user: Any, other_user: Any) -> None:
+async def test_no_token_reaches_any_log_line(observed_server: LiveServer, user: Any, other_user: Any) -> None:
     valid, for_inactive_soon = issue_token(user), issue_token(other_user)
     expired = issue_token(user, ttl=timedelta(seconds=-10))
     for where in ("query", "header", "subprotocol"):
-        async with presenting(debug_log_server, valid, where) as ws:
+        async with presenting(observed_server, valid, where) as ws:
             await ws.send(json.dumps({"type": "refresh", "token": valid}))
             await ws.recv()
             await ws.send(json.dumps({"type": "refresh", "token": expired}))
             await ws.recv()
-        await refused_status(debug_log_server, expired, where)
-        await refused_status(debug_log_server, valid + "tampered", where)
+        await refused_status(observed_server, expired, where)
+        await refused_status(observed_server, valid + "tampered", where)
     other_user.is_active = False
     await other_user.asave(update_fields=["is_active"])
-    await refused_status(debug_log_server, for_inactive_soon, "query")
+    await refused_status(observed_server, for_inactive_soon, "query")
     for path in (f"/ws/notifications?token={valid}", f"/admin/login/?token={valid}&next=/"):
-        await asyncio.to_thread(_http_get, f"{debug_log_server.http_url}{path}")
+        await asyncio.to_thread(_http_get, f"{observed_server.http_url}{path}")
     await asyncio.sleep(0.5)
-    log = debug_log_server.log()
+    log = observed_server.log()
     assert "WSCONNECT /ws/notifications" in log  # the access log is there, at debug level
     for token in (valid, for_inactive_soon, expired):
         signature = token.rsplit(".", 1)[1]

@@ -9,7 +9,12 @@ from django.db import DatabaseError
 
 from comments.feature import COMMENT_BUDGET
 from comments.feeds import PostComments
-from comments.frames import comment_created_frame
+from comments.frames import (
+    comment_created_frame,
+    comment_deleted_frame,
+    comment_hidden_frame,
+    comment_unhidden_frame,
+)
 from comments.messages import InvalidNewComment, parse_new_comment
 from comments.models import Post
 from comments.services import (
@@ -87,10 +92,10 @@ class LiveCommentsConsumer(FeedConsumer):
         await self.deliver(event["seq"], dict(event["frame"]))
 
     async def comment_hidden(self, event: CommentRemoved) -> None:
-        await self.send_json({"type": "comment_hidden", "comment_id": event["comment_id"]})
+        await self.send_json(comment_hidden_frame(event["comment_id"]))
 
     async def comment_unhidden(self, event: CommentUnhidden) -> None:
-        await self.send_json({"type": "comment_unhidden", "comment": event["frame"]["comment"]})
+        await self.send_json(comment_unhidden_frame(event["frame"]["comment"]))
 
     async def comment_deleted(self, event: CommentRemoved) -> None:
-        await self.send_json({"type": "comment_deleted", "comment_id": event["comment_id"]})
+        await self.send_json(comment_deleted_frame(event["comment_id"]))

@@ -61,3 +61,15 @@ def comment_frame(comment: Comment) -> CommentFrame:
 
 def comment_created_frame(comment: Comment) -> CommentCreatedFrame:
     return {"type": "comment_created", "comment_id": comment.pk, "client_id": comment.client_id}
+
+
+def comment_hidden_frame(comment_id: int) -> CommentHiddenFrame:
+    return {"type": "comment_hidden", "comment_id": comment_id}
+
+
+def comment_unhidden_frame(comment: CommentData) -> CommentUnhiddenFrame:
+    return {"type": "comment_unhidden", "comment": comment}
+
+
+def comment_deleted_frame(comment_id: int) -> CommentDeletedFrame:
+    return {"type": "comment_deleted", "comment_id": comment_id}

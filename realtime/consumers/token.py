@@ -33,7 +33,7 @@ from realtime.close_codes import CLOSE_HEARTBEAT_TIMEOUT, CLOSE_TOKEN_EXPIRED, C
 from realtime.conf import realtime_settings
 from realtime.consumers.base import WebSocketConsumer
 from realtime.consumers.state import WebSocketState
-from realtime.frames import PING, PONG, ErrorCode
+from realtime.frames import PING, PONG, ErrorCode, RefreshedFrame
 from realtime.hub import USERS
 from realtime.limits.heartbeat import Heartbeat
 from realtime.outage import log_database_failure
@@ -132,7 +132,8 @@ class TokenConsumer(WebSocketConsumer):
             return
         assert self.deadline is not None
         self.deadline.move(claims.expires_at)
-        await self.send_json({"type": "refreshed", "expires_at": claims.expires_at.isoformat()})
+        refreshed: RefreshedFrame = {"type": "refreshed", "expires_at": claims.expires_at.isoformat()}
+        await self.send_json(refreshed)
 
     # --- Local events -----------------------------------------------------------
 

@@ -55,7 +55,7 @@ class _FeedCheck:
     def __init__(self, kind: FeedKind) -> None:
         self.kind = kind
         self.previous: weakref.WeakKeyDictionary[Hub, dict[Any, int]] = weakref.WeakKeyDictionary()
-        self.periodic = every(PeriodicCheck(f"check of {type(kind).__name__}", index(kind), _interval, self.run))
+        every(PeriodicCheck(f"check of {type(kind).__name__}", index(kind), _interval, self.run))
 
     async def run(self, hub: Hub, watchers: Members) -> None:
         current: dict[Any, int] = {}

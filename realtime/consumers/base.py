@@ -35,7 +35,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
 from realtime import codec
-from realtime.close_codes import CLOSE_FELL_BEHIND, CLOSE_RATE_LIMITED
+from realtime.close_codes import CLOSE_FELL_BEHIND, CLOSE_RATE_LIMITED, CLOSE_SERVER_RESTARTING
 from realtime.conf import realtime_settings
 from realtime.consumers.outgoing import (
     MAX_BYTES_PER_CHARACTER,
@@ -405,6 +405,10 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             CLOSE_FELL_BEHIND,
         )
         await self.close(CLOSE_FELL_BEHIND)
+
+    async def server_restarting(self, event: Message) -> None:
+        """The server is stopping (realtime/server/shutdown.py): close with 4012; the client comes back with since."""
+        await self.close(CLOSE_SERVER_RESTARTING)
 
     async def websocket_disconnect(self, message: Message) -> None:
         """The client closed (or the transport failed): leave groups, call `disconnect`, stop."""

@@ -6,7 +6,7 @@ in daphne 4.2.3 it fails with `KeyError: 'application_instance'` as soon as one
 connection has no application yet (or no more), nothing is cancelled, and every
 client sees its connection drop (1006), with no close frame. This module adds a
 step of its own, registered before daphne's: every open connection of the
-process is closed with 4012 (the server is restarting: reconnect, with `since`),
+process is closed with 4012, in its turn (the server is restarting: reconnect, with `since`),
 and daphne waits `CLOSE_GRACE` seconds for the frames to go out before it drops
 the sockets. Under uvicorn, which closes with 1012 itself, it does nothing.
 The open connections are the hubs' (realtime/hub.py).
@@ -15,14 +15,14 @@ The open connections are the hubs' (realtime/hub.py).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
 from typing import Any
 
-from realtime.close_codes import CLOSE_SERVER_RESTARTING
 from realtime.hub import hubs
 
 CLOSE_GRACE = 0.3
+# The local event each open connection gets (WebSocketConsumer.server_restarting closes with 4012).
+RESTARTING = {"type": "server.restarting"}
 _installed = False
 
 
@@ -49,7 +49,7 @@ def _close_open_connections() -> Any:
 
 
 async def _close_all(consumers: list[Any]) -> None:
+    """Each connection closes in its turn (a handler running now finishes first), then the frames get time to go."""
     for consumer in consumers:
-        with contextlib.suppress(Exception):  # closed meanwhile, say
-            await consumer.close(CLOSE_SERVER_RESTARTING)
+        consumer.handle_local_event(dict(RESTARTING))
     await asyncio.sleep(CLOSE_GRACE)

@@ -43,11 +43,14 @@ def parse_new_comment(message: dict[str, Any], *, max_length: int) -> NewComment
         raise InvalidNewComment(INVALID_BODY, '"body" must be valid Unicode text without NUL characters.')
     client_id = message.get("client_id")
     if client_id is not None and (
-        not isinstance(client_id, str) or len(client_id) > CLIENT_ID_MAX_LENGTH or not _storable(client_id)
+        not isinstance(client_id, str)
+        or not client_id
+        or len(client_id) > CLIENT_ID_MAX_LENGTH
+        or not _storable(client_id)
     ):
         raise InvalidNewComment(
             INVALID_CLIENT_ID,
-            f'"client_id", when given, must be a string of at most {CLIENT_ID_MAX_LENGTH} characters.',
+            f'"client_id", when given, must be a non-empty string of at most {CLIENT_ID_MAX_LENGTH} characters.',
         )
     return NewComment(body=body, client_id=client_id)
 

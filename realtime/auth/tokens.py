@@ -26,6 +26,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from realtime.conf import realtime_settings
@@ -103,12 +104,20 @@ def _timestamp(claims: dict[str, Any], name: str) -> float:
 
 
 def _user_id(subject: object) -> Any:
+    """The primary key `sub` names, as the user model's field has it; `InvalidToken` for anything it cannot hold."""
     if isinstance(subject, bool) or not isinstance(subject, (str, int)):
         raise InvalidToken("the token's sub is not a user id")
+    field = get_user_model()._meta.pk
+    assert field is not None
     try:
-        return get_user_model()._meta.pk.to_python(subject)
+        user_id = field.to_python(subject)
     except ValidationError:
         raise InvalidToken("the token's sub is not a user id") from None
+    if isinstance(user_id, int):
+        low, high = connection.ops.integer_field_range(field.get_internal_type())
+        if (low is not None and user_id < low) or (high is not None and user_id > high):
+            raise InvalidToken("the token's sub is out of range")
+    return user_id
 
 
 def token_from_scope(scope: dict[str, Any]) -> str | None:

@@ -21,7 +21,8 @@ REDACTED = "[redacted]"
 _redacting_functions: set[Any] = set()
 
 _TOKEN_PATTERNS = re.compile(
-    r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"  # a JWT: base64url('{"') starts every header
+    # A JWT: base64url('{"') starts every header; its dots also percent-encoded (%2E), as in a logged URL.
+    r"eyJ[A-Za-z0-9_-]*(?:\.|%2[Ee])[A-Za-z0-9_-]+(?:\.|%2[Ee])[A-Za-z0-9_-]*"
     r"|(?<=token=)[^&\s'\"]+"  # a query parameter named token
     r"|(?<=[Bb]earer[ .])[^\s,'\"]+"  # Authorization: Bearer <t> and the bearer.<t> subprotocol
 )

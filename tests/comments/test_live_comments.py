@@ -204,12 +204,18 @@ VALIDATION_CASES = {
     "client-id-too-long": (
         {"type": "new_comment", "body": "ok", "client_id": "c" * 65},
         "invalid_client_id",
-        '"client_id", when given, must be a string of at most 64 characters.',
+        '"client_id", when given, must be a non-empty string of at most 64 characters.',
     ),
     "client-id-number": (
         {"type": "new_comment", "body": "ok", "client_id": 7},
         "invalid_client_id",
-        '"client_id", when given, must be a string of at most 64 characters.',
+        '"client_id", when given, must be a non-empty string of at most 64 characters.',
+    ),
+    # An empty client_id would be one idempotency key shared by every later comment of the author.
+    "client-id-empty": (
+        {"type": "new_comment", "body": "ok", "client_id": ""},
+        "invalid_client_id",
+        '"client_id", when given, must be a non-empty string of at most 64 characters.',
     ),
 }
 

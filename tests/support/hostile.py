@@ -101,7 +101,7 @@ _bodies = st.one_of(
     _bodies_at_the_limit,
     json_values,
 )
-_client_ids = st.one_of(st.text(max_size=CLIENT_ID_MAX_LENGTH + 2), st.sampled_from(["a", "a\x00"]), json_values)
+_client_ids = st.one_of(st.text(max_size=CLIENT_ID_MAX_LENGTH + 2), st.sampled_from(["a", "a\x00", ""]), json_values)
 messages = st.builds(
     lambda type_, fields, extra: {**extra, "type": type_, **fields},
     message_types,
@@ -242,7 +242,10 @@ def new_comment_answer(message: dict[str, Any]) -> dict[str, Any]:
         return error("invalid_body")
     client_id = message.get("client_id")
     if client_id is not None and (
-        not isinstance(client_id, str) or len(client_id) > CLIENT_ID_MAX_LENGTH or not _storable(client_id)
+        not isinstance(client_id, str)
+        or not client_id
+        or len(client_id) > CLIENT_ID_MAX_LENGTH
+        or not _storable(client_id)
     ):
         return error("invalid_client_id")
     return {"type": "comment_created", "client_id": client_id, "body": body}

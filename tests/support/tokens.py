@@ -41,5 +41,9 @@ REFUSED_TOKENS: dict[str, Callable[[Any], str]] = {
     "sub-list": lambda user: signed(sub=[user.pk], exp=in_seconds(60)),
     "missing-user": lambda user: signed(sub=str(user.pk + 1000), exp=in_seconds(60)),
     "exp-out-of-range": lambda user: signed(sub=str(user.pk), exp=10**13),
+    "exp-numeric-string": lambda user: signed(sub=str(user.pk), exp=str(int(in_seconds(60).timestamp()))),
+    "nbf-not-a-number": lambda user: signed(sub=str(user.pk), exp=in_seconds(60), nbf="soon"),
+    "sub-above-2-to-the-63": lambda user: signed(sub=str(2**63), exp=in_seconds(60)),
+    "sub-below-minus-2-to-the-63": lambda user: signed(sub=str(-(2**63) - 1), exp=in_seconds(60)),
     "non-ascii": lambda user: "eyJé.eyJ.sig",
 }

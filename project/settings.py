@@ -15,17 +15,20 @@ from typing import Any
 
 import environ
 
+from project.secrets import configured_secret, local_secret_key
 from realtime.layers.config import channel_layers, sentinel_address
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 
-# A development key, so that `make run` works out of the box. Production sets
-# DJANGO_SECRET_KEY (and usually JWT_SECRET) to long random values.
-DEVELOPMENT_SECRET_KEY = "django-insecure-development-key-set-DJANGO_SECRET_KEY-in-production"
-
-SECRET_KEY: str = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
+# Secrets (README, "Secrets"): a configured one must be at least 32 bytes, or
+# nothing starts. With no DJANGO_SECRET_KEY, a random key is made on first start
+# and kept in an untracked file, so `make run` needs no configuration and no key
+# anyone else knows signs a token. Production sets DJANGO_SECRET_KEY (and usually
+# JWT_SECRET) to long random values.
+SECRET_KEY_FILE = Path(env.str("DJANGO_SECRET_KEY_FILE", default=str(BASE_DIR / ".secret_key")))
+SECRET_KEY: str = configured_secret(os.environ, "DJANGO_SECRET_KEY") or local_secret_key(SECRET_KEY_FILE)
 DEBUG: bool = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS: list[str] = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 
@@ -119,7 +122,7 @@ CHANNEL_LAYERS = channel_layers(redis_urls=REDIS_URLS, sentinels=REDIS_SENTINELS
 # Every key has a default in the apps; the environment variables of PROTOCOL.md
 # (same names) set those an operator wants otherwise.
 REALTIME_ENVIRONMENT: dict[str, Any] = {
-    "JWT_SECRET": env.str,
+    "JWT_SECRET": lambda name: configured_secret(os.environ, name),
     "TOKEN_HTTP_TTL": env.int,
     "HEARTBEAT_INTERVAL": env.float,
     "HEARTBEAT_TIMEOUT": env.float,

@@ -27,6 +27,7 @@ from realtime.auth.tokens import (
     InvalidToken,
     TokenClaims,
     decode_token,
+    still_valid_for,
     subprotocols_without_tokens,
     token_from_scope,
 )
@@ -67,6 +68,8 @@ async def authenticate(token: str | None, *, now: float) -> tuple[AbstractBaseUs
     user = await get_active_user(claims.user_id)
     if user is None:
         raise InvalidToken("the token's user does not exist or is inactive")
+    if not still_valid_for(claims, user):
+        raise InvalidToken("the token was issued before the user's password changed")
     return user, claims
 
 

@@ -2,12 +2,16 @@
 Users revoked while connected (README, "Security").
 
 A connection's user can lose access while the connection is open: deactivated
-(`is_active = False`) or deleted. Its connections are closed with 4401, as for
-an expired token:
+(`is_active = False`), deleted, or with a new password (which ends the tokens
+issued before it, as it ends Django's sessions: tokens carry a fingerprint of
+the password, realtime/auth/tokens.py). Its connections are closed with 4401,
+as for an expired token:
 
 - at once, on every server process, when that happens through the ORM
-  (`save()`, `delete()`: Django's signals publish `user.revoked` to the group
-  `realtime.user.<pk>`, which every token connection joins);
+  (`save()`, `set_password()` then `save()`, `delete()`: Django's signals
+  publish `user.revoked` to the group `realtime.user.<pk>`, which every token
+  connection joins; after a password change it names the new fingerprint, and
+  connections opened with a token of the new password stay);
 - otherwise (a bulk `update()`, another application, a change in the
   database) within `REVOCATION_CHECK_INTERVAL` seconds: each server process
   checks the users of its open connections (the hub's index by user), one
@@ -17,30 +21,48 @@ an expired token:
 from __future__ import annotations
 
 from collections.abc import Collection, Hashable
-from typing import Any
+from typing import Any, Protocol
 
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_delete, post_save
 
+from realtime.auth.tokens import password_fingerprint
 from realtime.conf import realtime_settings
 from realtime.db import database_sync_to_async
 from realtime.feeds.publish import publish_on_commit
 from realtime.hub import USERS, Hub, Members, PeriodicCheck, every, in_chunks
 
-REVOKED = {"type": "user.revoked"}
+REVOKED = "user.revoked"
+
+
+class Revocable(Protocol):
+    """An open token connection (realtime/consumers/token.py)."""
+
+    def revoked_by(self, fingerprint: str | None) -> bool:
+        """True when a user whose password now has `fingerprint` (None: no access at all) must lose it."""
+        ...
+
+    def handle_local_event(self, event: dict[str, Any]) -> None: ...
+
+
+def revoked(fingerprint: str | None = None) -> dict[str, Any]:
+    """The event that closes a user's connections: all of them, or (`fingerprint`) those of an older password."""
+    return {"type": REVOKED, "password": fingerprint}
 
 
 def user_group(user_id: Any) -> str:
     return f"realtime.user.{user_id}"
 
 
-def publish_revocation(user_id: Any) -> None:
-    publish_on_commit([(user_group(user_id), dict(REVOKED))])
+def publish_revocation(user_id: Any, fingerprint: str | None = None) -> None:
+    publish_on_commit([(user_group(user_id), revoked(fingerprint))])
 
 
 def _on_save(sender: Any, instance: Any, **kwargs: Any) -> None:
     if not getattr(instance, "is_active", True):
         publish_revocation(instance.pk)
+    elif getattr(instance, "_password", None) is not None:  # set_password() then save(): the password changed
+        publish_revocation(instance.pk, password_fingerprint(instance))
 
 
 def _on_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
@@ -48,27 +70,29 @@ def _on_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 
 def connect_signals() -> None:
-    """From AppConfig.ready: revoke at once what the ORM deactivates or deletes."""
+    """From AppConfig.ready: revoke at once what the ORM deactivates, deletes or gives a new password."""
     user_model = get_user_model()
     post_save.connect(_on_save, sender=user_model, dispatch_uid="realtime.revocation.save")
     post_delete.connect(_on_delete, sender=user_model, dispatch_uid="realtime.revocation.delete")
 
 
-def active_user_ids(user_ids: Collection[Hashable]) -> set[Any]:
-    """Those of `user_ids` that still exist and are active. One query."""
+def current_fingerprints(user_ids: Collection[Hashable]) -> dict[Any, str]:
+    """The password fingerprint of each of `user_ids` that still exists and is active. One query."""
     user_model = get_user_model()
     users = user_model._default_manager.filter(pk__in=user_ids)
     if any(field.name == "is_active" for field in user_model._meta.get_fields()):
         users = users.filter(is_active=True)
-    return set(users.values_list("pk", flat=True))
+    return {user.pk: password_fingerprint(user) for user in users.only("pk", "password")}
 
 
 async def _check(hub: Hub, connections_by_user: Members) -> None:
     for chunk in in_chunks(list(connections_by_user)):
-        active = await database_sync_to_async(active_user_ids)(chunk)
-        for user_id in set(chunk) - active:
+        fingerprints = await database_sync_to_async(current_fingerprints)(chunk)
+        for user_id in chunk:
+            fingerprint = fingerprints.get(user_id)
             for connection in list(connections_by_user.get(user_id, ())):
-                connection.handle_local_event(dict(REVOKED))
+                if fingerprint is None or connection.revoked_by(fingerprint):
+                    connection.handle_local_event(revoked(fingerprint))
 
 
 REVOCATION_CHECK = every(

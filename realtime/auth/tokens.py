@@ -4,7 +4,9 @@ Connection tokens (PROTOCOL.md, "Authentication").
 A token is a JWT signed with HS256 and the `JWT_SECRET` key of `REALTIME` (by
 default Django's `SECRET_KEY`); no other algorithm is accepted. `sub` names the
 user's primary key (a string, or an integer), `exp` is required, `nbf` is
-honoured when present, and the issuer sets `iat`. Expiry is judged on the
+honoured when present, and the issuer sets `iat`. Tokens this library issues
+also carry `pwh`, a fingerprint of the user's password: a password change ends
+them. Expiry is judged on the
 hub's clock (`now`), so that tests can move time instead of waiting.
 
 A client presents it in one of three places, and the first one found wins:
@@ -28,6 +30,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from realtime.conf import realtime_settings
 
@@ -37,6 +40,8 @@ BEARER_SUBPROTOCOL_PREFIX = "bearer."
 DEFAULT_TTL = timedelta(hours=1)
 
 _REQUIRED_CLAIMS = ["exp", "sub"]
+FINGERPRINT_SALT = "realtime.auth.tokens.password_fingerprint"
+FINGERPRINT_LENGTH = 16
 
 
 class InvalidToken(Exception):
@@ -47,6 +52,23 @@ class InvalidToken(Exception):
 class TokenClaims:
     user_id: Any
     expires_at: datetime
+    # The `pwh` claim: the fingerprint of the password the user had when the token was issued
+    # (None for a token minted elsewhere, which a password change does not end).
+    password: str | None = None
+
+
+def password_fingerprint(user: AbstractBaseUser) -> str:
+    """
+    A short keyed digest of the user's password hash: it changes with the password, so
+    the tokens issued before a change are refused after it (as Django ends sessions).
+    It reveals nothing of the password: an HMAC, keyed with SECRET_KEY, of its hash.
+    """
+    return salted_hmac(FINGERPRINT_SALT, user.password or "", algorithm="sha256").hexdigest()[:FINGERPRINT_LENGTH]
+
+
+def still_valid_for(claims: TokenClaims, user: AbstractBaseUser) -> bool:
+    """False when the token was issued before the user's password changed."""
+    return claims.password is None or constant_time_compare(claims.password, password_fingerprint(user))
 
 
 def issue_token(user: AbstractBaseUser, *, ttl: timedelta = DEFAULT_TTL) -> str:
@@ -58,7 +80,7 @@ def issue_token_expiring(user: AbstractBaseUser, *, ttl: timedelta = DEFAULT_TTL
     """`issue_token`, and the moment the token expires (its `exp`)."""
     now = timezone.now()
     expires = math.ceil((now + ttl).timestamp())
-    claims = {"sub": str(user.pk), "iat": int(now.timestamp()), "exp": expires}
+    claims = {"sub": str(user.pk), "iat": int(now.timestamp()), "exp": expires, "pwh": password_fingerprint(user)}
     return jwt.encode(claims, signing_secret(), algorithm=ALGORITHM), datetime.fromtimestamp(expires, tz=UTC)
 
 
@@ -92,7 +114,10 @@ def decode_token(token: str, *, now: float | None = None) -> TokenClaims:
         expires_at = datetime.fromtimestamp(expires, tz=UTC)
     except (OverflowError, ValueError, OSError):
         raise InvalidToken("the token's exp is out of range") from None
-    return TokenClaims(user_id=_user_id(claims["sub"]), expires_at=expires_at)
+    fingerprint = claims.get("pwh")
+    if fingerprint is not None and not isinstance(fingerprint, str):
+        raise InvalidToken("the token's pwh is not a string")
+    return TokenClaims(user_id=_user_id(claims["sub"]), expires_at=expires_at, password=fingerprint)
 
 
 def _timestamp(claims: dict[str, Any], name: str) -> float:

@@ -51,6 +51,8 @@ class TokenConsumer(WebSocketConsumer):
     client_messages: ClassVar[dict[str, str]] = {"ping": "on_ping", "pong": "on_pong", "refresh": "on_refresh"}
 
     user: AbstractBaseUser
+    # The password fingerprint of the connection's token (its `pwh` claim), None when it has none.
+    password: str | None = None
     _in_users_index = False
     heartbeat: Heartbeat | None = None
     deadline: TokenDeadline | None = None
@@ -62,6 +64,7 @@ class TokenConsumer(WebSocketConsumer):
         and the token deadline.
         """
         self.user = self.scope["user"]
+        self.password = self.scope["token_claims"].password
         await self.join_group(revocation.user_group(self.user.pk))
         self.hub.join(USERS, self.user.pk, self)
         self._in_users_index = True
@@ -132,6 +135,7 @@ class TokenConsumer(WebSocketConsumer):
             return
         assert self.deadline is not None
         self.deadline.move(claims.expires_at)
+        self.password = claims.password
         refreshed: RefreshedFrame = {"type": "refreshed", "expires_at": claims.expires_at.isoformat()}
         await self.send_json(refreshed)
 
@@ -146,8 +150,16 @@ class TokenConsumer(WebSocketConsumer):
         await self.close(CLOSE_HEARTBEAT_TIMEOUT)
 
     async def user_revoked(self, event: Message) -> None:
-        """The user was deactivated or deleted (realtime/auth/revocation.py)."""
-        await self.close(CLOSE_TOKEN_EXPIRED)
+        """The user was deactivated, deleted, or changed password (realtime/auth/revocation.py)."""
+        if self.revoked_by(event.get("password")):
+            await self.close(CLOSE_TOKEN_EXPIRED)
+
+    def revoked_by(self, fingerprint: str | None) -> bool:
+        """
+        True when the user lost access (`fingerprint` None), or when this connection's
+        token was issued for another password than the one with `fingerprint`.
+        """
+        return fingerprint is None or (self.password is not None and self.password != fingerprint)
 
     async def token_expired(self, event: Message) -> None:
         # A refresh may have moved the deadline while this event waited its turn.

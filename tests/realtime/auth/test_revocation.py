@@ -1,16 +1,19 @@
-"""A user deactivated or deleted while connected: every connection of theirs closes with 4401."""
+"""A user deactivated, deleted, or with a new password while connected: the connections close with 4401."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 
 from comments.models import Post
 from project.asgi import application
-from realtime.auth.tokens import issue_token
+from realtime.auth.revocation import publish_revocation
+from realtime.auth.tokens import issue_token, password_fingerprint
+from tests.support.tokens import in_seconds, signed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,3 +70,76 @@ async def test_saving_an_active_user_changes_nothing(user: Any, post: Post) -> N
     for communicator in mine:
         assert await communicator.receive_nothing(timeout=0.2)
         await communicator.disconnect()
+
+
+# --- Password changes end the tokens issued before them -------------------------------------
+
+
+async def test_changing_the_password_closes_the_connections_of_older_tokens_at_once(user: Any, post: Post) -> None:
+    old = await open_both(user, post)
+    user.set_password("a new password")
+    await user.asave()
+    assert [await c.receive_output(timeout=2) for c in old] == [CLOSED_4401, CLOSED_4401]
+    for communicator in old:
+        await communicator.disconnect()
+
+
+async def test_a_connection_opened_with_a_token_of_the_new_password_stays(user: Any, post: Post) -> None:
+    old = await open_both(user, post)
+    user.set_password("a new password")
+    await sync_to_async(user.save)()
+    assert [await c.receive_output(timeout=2) for c in old] == [CLOSED_4401, CLOSED_4401]
+    fresh = await open_both(user, post)  # the page got a token of the new password
+    await sync_to_async(publish_revocation)(user.pk, password_fingerprint(user))  # the same news, arriving late
+    for communicator in fresh:
+        await communicator.send_json_to({"type": "ping"})
+        assert await communicator.receive_json_from() == {"type": "pong"}
+    for communicator in old + fresh:
+        await communicator.disconnect()
+
+
+async def test_a_token_issued_before_a_password_change_is_refused_at_the_handshake(user: Any) -> None:
+    token = issue_token(user)
+    user.set_password("a new password")
+    await user.asave()
+    communicator = WebsocketCommunicator(application, f"/ws/notifications?token={token}")
+    assert await communicator.connect() == (False, 1008)
+
+
+async def test_a_token_issued_before_a_password_change_is_refused_by_refresh(user: Any, post: Post) -> None:
+    before = issue_token(user)
+    user.set_password("a new password")
+    await user.asave()
+    communicator = WebsocketCommunicator(application, f"/ws/notifications?token={issue_token(user)}")
+    assert await communicator.connect() == (True, None)
+    await communicator.send_json_to({"type": "refresh", "token": before})
+    assert await communicator.receive_json_from() == {
+        "type": "error",
+        "code": "invalid_token",
+        "message": "The token was not accepted: the token was issued before the user's password changed.",
+    }
+    await communicator.disconnect()
+
+
+async def test_a_password_change_the_orm_does_not_announce_is_found_by_the_check(
+    user: Any, post: Post, realtime_settings: Any
+) -> None:
+    realtime_settings.REVOCATION_CHECK_INTERVAL = 0.05
+    mine = await open_both(user, post)
+    await get_user_model().objects.filter(pk=user.pk).aupdate(password="pbkdf2_sha256$1$salt$changed")  # no signal
+    assert [await c.receive_output(timeout=2) for c in mine] == [CLOSED_4401, CLOSED_4401]
+    for communicator in mine:
+        await communicator.disconnect()
+
+
+async def test_a_token_minted_without_a_password_fingerprint_is_not_ended_by_a_password_change(
+    user: Any, post: Post
+) -> None:
+    minted_elsewhere = signed(sub=str(user.pk), exp=in_seconds(60))
+    communicator = WebsocketCommunicator(application, f"/ws/notifications?token={minted_elsewhere}")
+    assert await communicator.connect() == (True, None)
+    user.set_password("a new password")
+    await user.asave()
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from() == {"type": "pong"}
+    await communicator.disconnect()

@@ -1,22 +1,24 @@
 """
-The origin check in front of every WebSocket endpoint.
+The origin check in front of every WebSocket endpoint, as Django's CSRF check
+judges an `Origin` (django.middleware.csrf.CsrfViewMiddleware._origin_verified).
 
-Browsers always send `Origin`; one whose host Django would not serve is
-refused before accept (a page on another site must not open a socket in the
-user's name). Hosts are `ALLOWED_HOSTS`, with Django's own rule for an empty
-list under `DEBUG` (`.localhost`, `127.0.0.1`, `[::1]`, as `HttpRequest.get_host`
-has it). Clients that send no `Origin` are not browsers and pass: tokens cover
-them. Channels' `AllowedHostsOriginValidator` refuses those, so this keeps its
-host matching and changes that one rule.
+A browser always sends `Origin`; it is accepted when it is the same origin as
+the request (scheme, host and port: the `Host` the browser connected to, if
+Django would serve that host under `ALLOWED_HOSTS`, with its DEBUG rule for an
+empty list), or when `CSRF_TRUSTED_ORIGINS` lists it (`https://*.example.com`
+for any subdomain). Anything else is refused before accept, and logged with the
+reason. Clients that send no `Origin` are not browsers and pass: tokens cover
+them.
 """
 
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
-from channels.security.websocket import OriginValidator
 from django.conf import settings
+from django.http.request import split_domain_port, validate_host
+from django.utils.http import is_same_domain
 
 from realtime.close_codes import CLOSE_POLICY_VIOLATION
 from realtime.handshake import refuse
@@ -26,8 +28,8 @@ logger = logging.getLogger(__name__)
 
 # Django's hosts for an empty ALLOWED_HOSTS under DEBUG (django.http.request.HttpRequest.get_host).
 DEBUG_ALLOWED_HOSTS = [".localhost", "127.0.0.1", "[::1]"]
-# An origin quoted in a log line is cut to this length.
-LOGGED_ORIGIN_LIMIT = 100
+# Header values quoted in a log line are cut to this length.
+LOGGED_LIMIT = 100
 
 
 def allowed_hosts() -> list[str]:
@@ -37,35 +39,84 @@ def allowed_hosts() -> list[str]:
     return hosts
 
 
-class OriginCheckMiddleware(OriginValidator):
+def refusal(scope: Scope, origin: str) -> str | None:
+    """Why a browser from `origin` may not open this connection; None when it may."""
+    host = request_host(scope)
+    if host is not None:
+        domain, _ = split_domain_port(host)
+        if domain and validate_host(domain, allowed_hosts()) and origin == f"{request_scheme(scope)}://{host}":
+            return None
+    if trusted(origin):
+        return None
+    own = f"{request_scheme(scope)}://{host}" if host is not None else "unknown: no Host"
+    return (
+        f"origin {_quoted(origin)} is neither this site's ({_quoted(own)}, if ALLOWED_HOSTS has it) "
+        "nor in CSRF_TRUSTED_ORIGINS"
+    )
+
+
+def trusted(origin: str) -> bool:
+    """True when `CSRF_TRUSTED_ORIGINS` lists `origin`, exactly or as a subdomain of a `*.` entry."""
+    entries = list(getattr(settings, "CSRF_TRUSTED_ORIGINS", []))
+    if origin in entries:
+        return True
+    try:
+        parts = urlsplit(origin)
+    except ValueError:
+        return False
+    for entry in entries:
+        if "*" not in entry:
+            continue
+        allowed = urlsplit(entry)
+        if allowed.scheme == parts.scheme and is_same_domain(parts.netloc, allowed.netloc[1:]):
+            return True
+    return False
+
+
+def request_host(scope: Scope) -> str | None:
+    """The `Host` the client connected to (or the server's address, as Django falls back to)."""
+    header = _header(scope, b"host")
+    if header is not None:
+        return header
+    server = scope.get("server")
+    return f"{server[0]}:{server[1]}" if server else None
+
+
+def request_scheme(scope: Scope) -> str:
+    """`https` for a secure connection (wss, or SECURE_PROXY_SSL_HEADER from a proxy), else `http`."""
+    if scope.get("scheme") == "wss":
+        return "https"
+    proxy_header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if proxy_header:
+        name, secure_value = proxy_header
+        header_name = name.removeprefix("HTTP_").lower().replace("_", "-").encode("latin1")
+        value = _header(scope, header_name)
+        if value is not None and value.split(",", 1)[0].strip() == secure_value:
+            return "https"
+    return "http"
+
+
+class OriginCheckMiddleware:
     def __init__(self, application: ASGIApp) -> None:
         self.application = application
 
-    @property
-    def allowed_origins(self) -> list[str]:
-        return allowed_hosts()
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        origin = _origin_header(scope)
-        if origin is None or self._is_allowed(origin):
+        origin = _header(scope, b"origin")
+        reason = None if origin is None else refusal(scope, origin)
+        if reason is None:
             await self.application(scope, receive, send)
             return
-        logger.info(
-            "Refused %s: origin %s is not an allowed host (ALLOWED_HOSTS)",
-            scope.get("path", "?"),
-            ascii(origin[:LOGGED_ORIGIN_LIMIT]),
-        )
+        logger.info("Refused %s: %s", scope.get("path", "?"), reason)
         await refuse(receive, send, CLOSE_POLICY_VIOLATION)
 
-    def _is_allowed(self, origin: str) -> bool:
-        try:
-            return bool(self.validate_origin(urlparse(origin)))
-        except ValueError:  # an unparsable host or port
-            return False
 
-
-def _origin_header(scope: Scope) -> str | None:
-    for name, value in scope.get("headers", []):
-        if name == b"origin":
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
             return str(value.decode("latin1"))
     return None
+
+
+def _quoted(text: str) -> str:
+    """`text` for a log line: cut, and with anything unprintable escaped."""
+    return ascii(text[:LOGGED_LIMIT])

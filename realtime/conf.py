@@ -84,6 +84,18 @@ LIBRARY_KEYS: dict[str, Key] = {
         "`None`: every authenticated user may",
         (str, type(None)),
     ),
+    "SEND_BUFFER_LIMIT": count(
+        1024 * 1024, "bytes waiting to be written to a connection before it is closed with 4410", minimum=64 * 1024
+    ),
+    "HANDSHAKE_TIMEOUT": seconds(10, "seconds a TCP connection has to send a complete request head (handshake)"),
+    "MAX_CONNECTIONS_PER_IP": count(
+        1000,
+        "open WebSocket connections per client address and process; the next is refused (4429); 0: no cap",
+        minimum=0,
+    ),
+    "TRUSTED_PROXIES": Key(
+        [], "addresses of the proxies whose `X-Forwarded-For` names the client (its last untrusted entry)", (list,)
+    ),
     "MAX_CONNECTIONS_PER_USER": count(
         20, "open connections per user (all processes, with Redis); the next is refused with 4429; 0: no cap", minimum=0
     ),

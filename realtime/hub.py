@@ -10,7 +10,8 @@ that each of them reads one place:
 - indexes of connections by key: by user, which revocation closes with 4401
   (auth/revocation.py), and by feed, which the feed checks catch up
   (feeds/checks.py);
-- the per-user connection slots the token middleware holds (limits/connections.py);
+- the per-user connection slots the token middleware holds (limits/connections.py),
+  and the connections per client address (limits/addresses.py);
 - the periodic checks over those indexes, each running while its index has
   members, none dying silently: an error is logged and the loop goes on;
 - the clock that everything reads (clock.py), which tests replace.
@@ -78,6 +79,8 @@ class Hub:
         # Per-user slots held by handshakes and open connections: connection id -> user id.
         self._slots: dict[str, Any] = {}
         self._slots_per_user: collections.Counter[Any] = collections.Counter()
+        # WebSocket connections per client address (limits/addresses.py).
+        self._per_address: collections.Counter[str] = collections.Counter()
 
     # --- Accepted connections ------------------------------------------------------
 
@@ -147,6 +150,22 @@ class Hub:
 
     def held_slots(self) -> dict[str, Any]:
         return dict(self._slots)
+
+    # --- Connections per client address (limits/addresses.py) -------------------------
+
+    def take_address(self, address: str, cap: int) -> bool:
+        if self._per_address[address] >= cap:
+            return False
+        self._per_address[address] += 1
+        return True
+
+    def give_back_address(self, address: str) -> None:
+        self._per_address[address] -= 1
+        if self._per_address[address] <= 0:
+            del self._per_address[address]
+
+    def open_from(self, address: str) -> int:
+        return self._per_address[address]
 
     # --- Periodic checks -----------------------------------------------------------
 

@@ -59,6 +59,7 @@ from realtime.consumers.turns import Turns
 from realtime.frames import ErrorCode, error_frame
 from realtime.hub import Hub, hub
 from realtime.layers.backlog import backlog
+from realtime.limits.flow import flow_of
 from realtime.limits.ratelimit import Budgets
 from realtime.types import Message, Receive, Scope, Send
 
@@ -124,6 +125,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         self._max_message_size: int = realtime_settings.WEBSOCKET_MAX_MESSAGE_SIZE
         self._backlog_limit: int = realtime_settings.CHANNEL_BACKLOG_LIMIT
         self._budgets = Budgets(self._now())
+        self._flow = flow_of(scope)
         # An instance copy: `groups` is often a class attribute, and joining and leaving change it.
         self.groups = list(self.groups or [])
         self.channel_layer = None
@@ -353,6 +355,36 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         if code is None or code is True:
             code = CLOSE_NORMAL
         await self.send_message({"type": "websocket.close", "code": int(code), "reason": reason or ""})
+
+    async def until_writable(self) -> None:
+        """
+        Wait while the client is behind on reading what was sent (a replay goes
+        as fast as the client reads it, never faster). A client that has not
+        caught up within a heartbeat (HEARTBEAT_INTERVAL + HEARTBEAT_TIMEOUT) is
+        closed with 4410, and the connection's work stops: it comes back with `since`.
+        """
+        flow = self._flow
+        if flow is None or flow.writable():
+            return
+        patience = realtime_settings.HEARTBEAT_INTERVAL + realtime_settings.HEARTBEAT_TIMEOUT
+        drained = asyncio.ensure_future(flow.drained())
+        waited = asyncio.ensure_future(self.hub.clock.sleep(patience))
+        try:
+            await asyncio.wait({drained, waited}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            drained.cancel()
+            waited.cancel()
+        if flow.writable():
+            return
+        logger.warning(
+            "WebSocket %s fell behind: %s bytes unread for %s s; closing with %s",
+            self.scope.get("path", "?"),
+            flow.buffered(),
+            patience,
+            CLOSE_FELL_BEHIND,
+        )
+        await self.close(CLOSE_FELL_BEHIND)
+        raise WebSocketDisconnect(CLOSE_FELL_BEHIND, "fell behind")
 
     async def send_error(self, code: str, message: str) -> None:
         """Answer an unusable input with an error frame; the connection stays open."""

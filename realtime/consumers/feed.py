@@ -43,7 +43,7 @@ class FeedConsumer(TokenConsumer):
         """
         await self.join_group(self.feed_group())
         self.source = self.feed_source()
-        feed = SequencedFeed(self.source, self.send_json)
+        feed = SequencedFeed(self.source, self.send_paced)
         try:
             await feed.open()
         except FeedNotFound:
@@ -69,6 +69,11 @@ class FeedConsumer(TokenConsumer):
             return
         if since is not None:
             await self.feed.replay(since)
+
+    async def send_paced(self, frame: dict[str, Any]) -> None:
+        """Send an entry of the feed once the client has read what went before (WebSocketConsumer.until_writable)."""
+        await self.until_writable()
+        await self.send_json(frame)
 
     async def deliver(self, seq: int, frame: dict[str, Any]) -> None:
         """A live event for the feed's entry `seq`."""

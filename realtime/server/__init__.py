@@ -8,17 +8,21 @@ logging, applied by `manage.py serve` or by the one call a host makes in its
   (1009, 1007...) rather than dropped, and its per-frame debug formatting is
   skipped (autobahn.py);
 - shutdown: SIGTERM closes every open connection with 4012 before daphne stops
-  (shutdown.py; daphne 4.2.3's own step fails with a KeyError).
+  (shutdown.py; daphne 4.2.3's own step fails with a KeyError);
+- the bounds only the server can enforce (PROTOCOL.md, "Slow and hostile
+  clients"): bytes waiting to be written (backpressure.py), a deadline for
+  request heads (handshake.py), frames per message and per second (frames.py).
 
-Under plain `daphne` without `install()` everything still works, less tuned:
-clients see 1006 instead of 4012 on a restart (and reconnect all the same),
-protocol errors drop the connection (1006) instead of closing it with a code,
-and only the library's own log lines are known to hold no token.
+Under plain `daphne` without `install()` everything still works, less tuned
+and less guarded: clients see 1006 instead of 4012 on a restart (and
+reconnect all the same), protocol errors drop the connection (1006) instead of
+closing it with a code, only the library's own log lines are known to hold no
+token, and none of the bounds above holds: call it in `asgi.py`.
 """
 
 from __future__ import annotations
 
-from realtime.server import autobahn, redaction, shutdown
+from realtime.server import autobahn, backpressure, frames, handshake, redaction, shutdown
 
 
 def install() -> None:
@@ -27,3 +31,6 @@ def install() -> None:
     autobahn.skip_eager_debug_formatting()
     autobahn.close_failed_connections_with_a_code()
     shutdown.install()
+    backpressure.install()
+    handshake.install()
+    frames.install()

@@ -19,6 +19,7 @@ import sys
 from typing import Any
 
 from realtime.hub import hubs
+from realtime.server.patching import installed_reactor
 
 CLOSE_GRACE = 0.3
 # The local event each open connection gets (WebSocketConsumer.server_restarting closes with 4012).
@@ -32,9 +33,7 @@ def install() -> bool:
     if "daphne.server" not in sys.modules:  # daphne imports it, and installs its reactor, first
         return False
     if not _installed:
-        from twisted.internet import reactor
-
-        reactor.addSystemEventTrigger("before", "shutdown", _close_open_connections)  # type: ignore[arg-type]  # Twisted types the installed reactor by its zope interface, whose methods omit self
+        installed_reactor().addSystemEventTrigger("before", "shutdown", _close_open_connections)
         _installed = True
     return True
 

@@ -109,10 +109,11 @@ async def test_a_pong_waiting_behind_a_slow_handler_is_not_late(
     t=2, after the 0.3 s deadline: it arrived in time all the same.
     """
     realtime_settings.HEARTBEAT_INTERVAL, realtime_settings.HEARTBEAT_TIMEOUT = 0.6, 0.3
-    push_done, ping_done = asyncio.Event(), asyncio.Event()
+    push_started, push_done, ping_done = asyncio.Event(), asyncio.Event(), asyncio.Event()
     deliver, answer_ping = NotificationsConsumer.notification_created, NotificationsConsumer.on_ping
 
     async def slow_delivery(self: NotificationsConsumer, event: Any) -> None:
+        push_started.set()
         await push_done.wait()
         await deliver(self, event)
 
@@ -124,6 +125,7 @@ async def test_a_pong_waiting_behind_a_slow_handler_is_not_late(
     monkeypatch.setattr(NotificationsConsumer, "on_ping", slow_ping)
     communicator = await connect(token)
     await anotify_user(user, {"text": "slow"})
+    await asyncio.wait_for(push_started.wait(), timeout=5)  # through Redis, the push takes a moment to arrive
     await realtime_clock.advance(0.8)
     await communicator.send_json_to({"type": "ping"})
     await realtime_clock.advance(0.2)
@@ -139,6 +141,7 @@ async def test_a_pong_waiting_behind_a_slow_handler_is_not_late(
     await communicator.disconnect()
 
 
+@pytest.mark.usefixtures("in_memory_layer")  # channels-redis keeps a receiving task of its own
 async def test_timers_and_tasks_end_with_the_connection(
     token: str, realtime_clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,7 +9,7 @@ seconds of CPU, and each kept an empty bytes object until the message ended.
 Here each connection may send at most `MAX_FRAGMENTS_PER_MESSAGE` frames per
 message (more: close 1009, as a message too big) and, all frames together, a
 burst and a rate `FRAME_ALLOWANCE` times those of its messages (more: close
-4429, as for messages); one that goes on sending after that close is dropped.
+4429, as for messages); one that goes on sending long after that close is dropped.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ MAX_FRAGMENTS_PER_MESSAGE = 1024
 FRAME_ALLOWANCE = 10
 CLOSE_MESSAGE_TOO_BIG = 1009
 LAST_DATA_OPCODE = 7
+# Frames a connection that was told to stop may still send (those already on their way) before it is dropped.
+MAX_FRAMES_AFTER_REFUSAL = 10_000
 
 
 def _frame_budget() -> TokenBucket:
@@ -44,30 +46,30 @@ def install() -> bool:
         return False
 
     def on_frame_begin(original: Any, self: Any) -> None:
-        if self.state == self.STATE_CLOSING and getattr(self, "realtime_refused", False):
-            self.dropConnection(abort=True)  # it was told, and goes on
+        first_of_message = not self.inside_message
+        original(self)  # always: autobahn prepares the frame's state here
+        refused_since = getattr(self, "realtime_refused_since", None)
+        if refused_since is not None:
+            self.realtime_refused_since = refused_since + 1
+            if refused_since + 1 > MAX_FRAMES_AFTER_REFUSAL:
+                self.dropConnection(abort=True)  # it was told, and goes on
             return
         budget = getattr(self, "realtime_frames", None)
         if budget is None:
             budget = self.realtime_frames = _frame_budget()
         if self.current_frame.opcode <= LAST_DATA_OPCODE:
-            self.realtime_fragments = 1 if not self.inside_message else getattr(self, "realtime_fragments", 0) + 1
+            self.realtime_fragments = 1 if first_of_message else getattr(self, "realtime_fragments", 0) + 1
             if self.realtime_fragments > MAX_FRAGMENTS_PER_MESSAGE:
                 _refuse(self, CLOSE_MESSAGE_TOO_BIG, f"more than {MAX_FRAGMENTS_PER_MESSAGE} frames in one message")
                 return
         if not budget.take(time.monotonic()):
             _refuse(self, CLOSE_RATE_LIMITED, "too many frames")
-            return
-        original(self)
 
     patch(WebSocketProtocol, "onFrameBegin", on_frame_begin)
     return True
 
 
 def _refuse(protocol: Any, code: int, why: str) -> None:
-    if getattr(protocol, "realtime_refused", False):
-        protocol.dropConnection(abort=True)
-        return
-    protocol.realtime_refused = True
+    protocol.realtime_refused_since = 0
     logger.warning("WebSocket %s closed with %s: %s", getattr(protocol.request, "path", "?"), code, why)
     protocol._fail_connection(code, why)

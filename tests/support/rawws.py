@@ -55,7 +55,7 @@ class Received:
 
 
 class RawClient:
-    """A connected, upgraded socket; `receive_buffer` shrinks the kernel's receive window (a client that reads little)."""
+    """An upgraded socket; `receive_buffer` shrinks the kernel's receive window (a client that reads little)."""
 
     def __init__(self, host: str, port: int, path: str, *, receive_buffer: int | None = None) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -72,7 +72,7 @@ class RawClient:
         self.sock.sendall(data)
 
     def receive(self) -> Received | None:
-        """The next frame, or None when the server closed the TCP connection."""
+        """The next frame, or None when the server closed the TCP connection (`TimeoutError` if it just waits)."""
         header = self._read(2)
         if header is None:
             return None
@@ -84,16 +84,21 @@ class RawClient:
             extended = self._read(8)
             length = struct.unpack("!Q", extended)[0] if extended else 0
         payload = self._read(length) if length else b""
-        return Received(opcode, payload or b"")
+        if payload is None:  # cut off mid-frame: the server dropped the connection
+            return None
+        return Received(opcode, payload)
 
     def frames_until_closed(self) -> list[Received]:
-        """Every frame up to the server's close frame, or until the connection ends."""
+        """Every frame up to the server's close frame, or until the server dropped the connection."""
         received: list[Received] = []
         while (got := self.receive()) is not None:
             received.append(got)
             if got.opcode == CLOSE:
-                break
+                return received
+        self.dropped = True
         return received
+
+    dropped = False
 
     def close(self) -> None:
         self.sock.close()
@@ -111,7 +116,7 @@ class RawClient:
         while len(self._buffer) < count:
             try:
                 chunk = self.sock.recv(65536)
-            except (ConnectionResetError, TimeoutError):
+            except ConnectionResetError:
                 return None
             if not chunk:
                 return None

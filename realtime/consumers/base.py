@@ -59,6 +59,7 @@ from realtime.consumers.turns import Turns
 from realtime.frames import ErrorCode, error_frame
 from realtime.hub import Hub, hub
 from realtime.layers.backlog import backlog
+from realtime.layers.health import report_lost, report_working
 from realtime.limits.flow import flow_of
 from realtime.limits.ratelimit import Budgets
 from realtime.types import Message, Receive, Scope, Send
@@ -212,7 +213,8 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         connection through it; feeds still get theirs from the feed checks
         (realtime/feeds/checks.py). The next connection tries the layer again.
         """
-        logger.warning("Channel layer unavailable (%s): %s goes on without it", what, self.scope.get("path"))
+        report_lost(what)
+        logger.debug("%s goes on without the channel layer", self.scope.get("path"))
         self.channel_layer = None
 
     async def _leave_groups(self) -> None:
@@ -246,12 +248,13 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             while True:
                 try:
                     message = await self.channel_receive()
-                except Exception:  # the layer lost Redis: wait, then read again
+                except Exception as error:  # the layer lost Redis: wait, then read again
                     failures += 1
-                    if failures == 1:
-                        logger.warning("Reading the channel layer failed; retrying", exc_info=True)
+                    report_lost("reading a channel", error)
                     await asyncio.sleep(min(LAYER_RETRY_MAX, LAYER_RETRY_FIRST * 2 ** (failures - 1)))
                     continue
+                if failures:
+                    report_working()
                 failures = 0
                 if (
                     self.application_state is WebSocketState.CONNECTED

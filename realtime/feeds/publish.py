@@ -14,7 +14,6 @@ returning.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 from collections.abc import Iterable
 from concurrent.futures import Future
@@ -24,7 +23,7 @@ from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-logger = logging.getLogger(__name__)
+from realtime.layers.health import report_lost
 
 Publication = tuple[str, dict[str, Any]]  # (group, event)
 
@@ -64,4 +63,4 @@ def _server_event_loop() -> asyncio.AbstractEventLoop | None:
 def _log_failure(future: Future[None]) -> None:
     error = future.exception()
     if error is not None:
-        logger.warning("Publishing to the channel layer failed; feed checks will deliver: %r", error)
+        report_lost("publishing", error)

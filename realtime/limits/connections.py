@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import redis.asyncio as redis
 
 from realtime.hub import Hub
+from realtime.layers.health import report_lost
 from realtime.layers.redis import redis_targets
 
 logger = logging.getLogger(__name__)
@@ -79,8 +80,8 @@ class RedisSlots:
             taken = await self.take_script(
                 keys=[key(user_id)], args=[now, now + LEASE_SECONDS, cap, connection_id, LEASE_SECONDS]
             )
-        except (redis.RedisError, OSError):
-            logger.warning("Redis did not answer: counting user %s's connections in this process", user_id)
+        except (redis.RedisError, OSError) as error:
+            report_lost("the per-user connection caps, counted in this process meanwhile", error)
             return hub.take_slot(connection_id, user_id, cap)
         if not taken:
             return False

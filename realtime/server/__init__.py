@@ -4,6 +4,7 @@ logging, applied by `manage.py serve` or by the one call a host makes in its
 `asgi.py`, `realtime.server.install()`, never by merely installing the apps.
 
 - log redaction: no token reaches any log line, whoever logs it (redaction.py);
+- a Redis outage is one log line, not channels-redis' traceback a second (outages.py);
 - autobahn: connections that break the protocol are closed with a close frame
   (1009, 1007...) rather than dropped, and its per-frame debug formatting is
   skipped (autobahn.py);
@@ -22,12 +23,13 @@ token, and none of the bounds above holds: call it in `asgi.py`.
 
 from __future__ import annotations
 
-from realtime.server import autobahn, backpressure, frames, handshake, redaction, shutdown
+from realtime.server import autobahn, backpressure, frames, handshake, outages, redaction, shutdown
 
 
 def install() -> None:
     """Apply the server integration to this process. Idempotent."""
     redaction.install()
+    outages.install()
     autobahn.skip_eager_debug_formatting()
     autobahn.close_failed_connections_with_a_code()
     shutdown.install()

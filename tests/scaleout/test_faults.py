@@ -119,6 +119,26 @@ async def test_losing_redis_loses_nothing_and_crashes_no_consumer(
         assert "Exception inside application" not in server.log()
 
 
+@pytest.mark.services
+async def test_losing_redis_is_one_warning_and_its_return_one_line(
+    servers_behind_redis_proxy: tuple[LiveServer, LiveServer], redis_proxy: TcpProxy, post: Post, user: Any
+) -> None:
+    url = f"/ws/live-comments/{post.pk}?token={issue_token(user)}"
+    async with connect(servers_behind_redis_proxy[0].ws_url + url), connect(servers_behind_redis_proxy[1].ws_url + url):
+        redis_proxy.cut()
+        await asyncio.sleep(3)  # channels-redis would log a traceback a second meanwhile
+        redis_proxy.restore()
+        for _ in range(150):
+            if all("Channel layer available again" in server.log() for server in servers_behind_redis_proxy):
+                break
+            await asyncio.sleep(0.1)
+    for server in servers_behind_redis_proxy:
+        log = server.log()
+        assert (log.count("Channel layer unavailable"), log.count("Channel layer available again")) == (1, 1)
+        assert "Unexpected exception in receive task" not in log
+        assert "Traceback" not in log
+
+
 # --- PostgreSQL lost during a write -------------------------------------------------
 
 

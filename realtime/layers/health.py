@@ -1,0 +1,117 @@
+"""
+The channel layer's Redis, lost and back: one log line each (README, "When things fail").
+
+When Redis goes away, every open connection meets it (its channel, its groups,
+each publish), and channels-redis logs a traceback a second from its receiving
+task. Here the process says it once: the first failure logs a warning, the rest
+are quiet, and a probe pings Redis every `PROBE_INTERVAL` seconds until it
+answers, which logs one line more. Meanwhile nothing is lost: feeds get their
+entries from the feed checks (realtime/feeds/checks.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+
+import redis.asyncio
+
+from realtime.layers.redis import RedisTarget, redis_targets
+
+logger = logging.getLogger(__name__)
+
+PROBE_INTERVAL = 1.0
+PROBE_TIMEOUT = 2.0
+
+
+class LayerHealth:
+    """What one event loop knows of the channel layer's Redis."""
+
+    def __init__(self) -> None:
+        self.lost = False
+        self._probe: asyncio.Task[None] | None = None
+
+    def report_lost(self, what: str, error: BaseException | None) -> None:
+        if self.lost:
+            logger.debug("Channel layer still unavailable (%s)", what)
+            return
+        self.lost = True
+        reason = f": {type(error).__name__}: {error}" if error is not None else ""
+        logger.warning(
+            "Channel layer unavailable (%s%s); live events come from the feed checks until it is back",
+            what,
+            reason,
+        )
+        targets = redis_targets()
+        if targets and self._probe is None:
+            self._probe = asyncio.ensure_future(self._until_back(targets[0]))
+
+    def report_working(self) -> None:
+        """Something went through the layer: it works (a probe may not even have run)."""
+        if self.lost:
+            self._back()
+
+    async def _until_back(self, target: RedisTarget) -> None:
+        client = target.async_client(timeout=PROBE_TIMEOUT)
+        try:
+            while self.lost:
+                await asyncio.sleep(PROBE_INTERVAL)
+                with contextlib.suppress(redis.RedisError, OSError):
+                    await client.ping()
+                    self._back()
+        finally:
+            self._probe = None
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    def _back(self) -> None:
+        self.lost = False
+        logger.info("Channel layer available again: live events flow through it")
+
+
+_health: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LayerHealth] = weakref.WeakKeyDictionary()
+
+
+def health() -> LayerHealth | None:
+    """The running loop's record (None outside an event loop: a command, the shell)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    found = _health.get(loop)
+    if found is None:
+        found = _health[loop] = LayerHealth()
+    return found
+
+
+def report_lost(what: str, error: BaseException | None = None) -> None:
+    """Tell the process the layer failed; logs once per outage (plainly, outside an event loop)."""
+    record = health()
+    if record is None:
+        logger.warning("Channel layer unavailable (%s): %r", what, error)
+        return
+    record.report_lost(what, error)
+
+
+def report_working() -> None:
+    """Something went through the layer again: if it was lost, it is back."""
+    record = health()
+    if record is not None:
+        record.report_working()
+
+
+class QuietChannelsRedis(logging.Filter):
+    """
+    channels-redis' "Unexpected exception in receive task", a traceback a second
+    while Redis is away, becomes one report of the outage (installed on its
+    logger by realtime.server.install()).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("Unexpected exception in receive task"):
+            error = record.exc_info[1] if record.exc_info else None
+            report_lost("its receiving task", error)
+            return False
+        return True

@@ -59,7 +59,12 @@ def _maintenance_url(database_url: str = DATABASE_URL) -> str:
 
 
 def fresh_database(
-    database_url: str = DATABASE_URL, *, users: int, posts: int = 1, settings_module: str = "project.settings"
+    database_url: str = DATABASE_URL,
+    *,
+    users: int,
+    posts: int = 1,
+    comments: int = 0,
+    settings_module: str = "project.settings",
 ) -> Seed:
     """An empty, migrated database (PostgreSQL or a SQLite file) with `users` users and `posts` posts."""
     parsed = urlparse(database_url)
@@ -80,7 +85,7 @@ def fresh_database(
     env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": settings_module}
     env.pop("REDIS_URL", None)
     output = subprocess.run(
-        [sys.executable, "-m", "bench.support.seed", str(users), str(posts)],
+        [sys.executable, "-m", "bench.support.seed", str(users), str(posts), str(comments)],
         cwd=ROOT, env=env, check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
     seeded = json.loads(output)

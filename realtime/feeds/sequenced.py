@@ -40,7 +40,8 @@ from django.db import DatabaseError
 from realtime.feeds.checks import FeedKind
 from realtime.outage import log_database_failure
 
-PAGE_SIZE = 500
+# Entries read per query in a replay or a gap fill: a replay that waits for a slow client holds one page.
+PAGE_SIZE = 100
 
 logger = logging.getLogger(__name__)
 

@@ -31,6 +31,8 @@ SECRET_KEY_FILE = Path(env.str("DJANGO_SECRET_KEY_FILE", default=str(BASE_DIR / 
 SECRET_KEY: str = configured_secret(os.environ, "DJANGO_SECRET_KEY") or local_secret_key(SECRET_KEY_FILE)
 DEBUG: bool = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS: list[str] = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+# Origins (besides the site's own) that browsers may post forms and open WebSockets from.
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "daphne",

@@ -7,9 +7,11 @@ random key is made on first start and kept in an untracked file.
 from __future__ import annotations
 
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -17,17 +19,16 @@ from django.core.exceptions import ImproperlyConfigured
 
 from project.secrets import configured_secret, local_secret_key
 
+SETTINGS_FILE = Path(settings.BASE_DIR) / "project" / "settings.py"
 
-def settings_in_a_process(**environment: str) -> subprocess.CompletedProcess[str]:
-    """Import this site's settings in a new process with `environment` (and nothing of this test run's)."""
-    return subprocess.run(
-        [sys.executable, "-c", "import project.settings as s; print(s.SECRET_KEY)"],
-        cwd=settings.BASE_DIR,
-        env={"PATH": os.environ["PATH"], **environment},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+
+def site_settings(monkeypatch: pytest.MonkeyPatch, **environment: str) -> dict[str, Any]:
+    """This site's settings, run afresh with only `environment` set of the variables they read."""
+    for name in [name for name in os.environ if name.startswith(("DJANGO_", "JWT_", "REDIS_", "DATABASE_"))]:
+        monkeypatch.delenv(name)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(SETTINGS_FILE))
 
 
 @pytest.mark.parametrize(
@@ -36,24 +37,24 @@ def settings_in_a_process(**environment: str) -> subprocess.CompletedProcess[str
     ids=["short-secret-key", "empty-jwt-secret"],
 )
 def test_a_configured_secret_shorter_than_32_bytes_stops_the_start(
-    tmp_path: Path, name: str, value: str, described: str
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, value: str, described: str
 ) -> None:
-    result = settings_in_a_process(**{name: value, "DJANGO_SECRET_KEY_FILE": str(tmp_path / "key")})
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1] == (
-        f"django.core.exceptions.ImproperlyConfigured: {name} is {described}: set it to a random string of at "
-        "least 32 bytes (python -c 'import secrets; print(secrets.token_urlsafe(50))'), or unset it."
+    with pytest.raises(ImproperlyConfigured) as stopped:
+        site_settings(monkeypatch, **{name: value, "DJANGO_SECRET_KEY_FILE": str(tmp_path / "key")})
+    assert str(stopped.value) == (
+        f"{name} is {described}: set it to a random string of at least 32 bytes "
+        "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), or unset it."
     )
 
 
-def test_without_a_secret_key_one_is_made_on_first_start_and_kept(tmp_path: Path) -> None:
+def test_without_a_secret_key_one_is_made_on_first_start_and_kept(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     key_file = tmp_path / "secret_key"
-    first = settings_in_a_process(DJANGO_SECRET_KEY_FILE=str(key_file))
-    second = settings_in_a_process(DJANGO_SECRET_KEY_FILE=str(key_file))
-    assert (first.returncode, second.returncode) == (0, 0)
-    key = first.stdout.strip()
-    assert (second.stdout.strip(), key_file.read_text().strip()) == (key, key)
-    assert len(key) >= 60
+    first = site_settings(monkeypatch, DJANGO_SECRET_KEY_FILE=str(key_file))["SECRET_KEY"]
+    second = site_settings(monkeypatch, DJANGO_SECRET_KEY_FILE=str(key_file))["SECRET_KEY"]
+    assert (second, key_file.read_text().strip()) == (first, first)
+    assert len(first) >= 60
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
 
 

@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.wire, pytest.mark.django_db(transaction=True)]
 WRITERS = 5
 
 
-ACKED_BEFORE_SIGTERM = 50
+ACKED_BEFORE_SIGTERM = 30
 
 
 async def write_until_closed(

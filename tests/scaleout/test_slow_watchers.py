@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 COMMENTS = 60
 # One comment every 20 ms: the fast watcher empties its queue between two, the slow one cannot.
-PACE = 0.02
+PACE = 0.01
 
 
 async def watch(post: Post, user: Any, query: str = "") -> WebsocketCommunicator:

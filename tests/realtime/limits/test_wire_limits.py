@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,33 +10,15 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from realtime.management.commands.serve import daphne_arguments
-from tests.support.live import LiveServer, start_daphne
+from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.wire
 
-LIMIT = 1024
+LIMIT = 1024  # the message size of tests/conftest.py's guarded server
 
 
-# One server with small limits for the whole module: a 1 KiB message size, and a
-# message budget of two, with one strike (each test stays within two messages per connection
-# unless it is about the rate limit).
-STRICT_LIMITS = {
-    "WEBSOCKET_MAX_MESSAGE_SIZE": str(LIMIT),
-    "RATE_LIMIT_MESSAGES_PER_SECOND": "0.001",
-    "RATE_LIMIT_MESSAGES_BURST": "2",
-    "RATE_LIMIT_STRIKES": "1",
-}
-
-
-@pytest.fixture(scope="module")
-def strict_server(django_db_setup: None, log_dir: Path) -> Iterator[LiveServer]:
-    server = start_daphne(log_dir, env=STRICT_LIMITS)
-    yield server
-    server.stop()
-
-
-async def test_an_oversize_message_closes_only_its_connection(strict_server: LiveServer) -> None:
-    url = f"{strict_server.ws_url}/ws/json"
+async def test_an_oversize_message_closes_only_its_connection(guarded_server: LiveServer) -> None:
+    url = f"{guarded_server.ws_url}/ws/json"
     async with connect(url) as bystander, connect(url, max_size=None) as offender:
         await offender.send(json.dumps("x" * LIMIT))  # LIMIT + 2 bytes with its quotes
         with pytest.raises(ConnectionClosed) as closed:
@@ -47,11 +27,11 @@ async def test_an_oversize_message_closes_only_its_connection(strict_server: Liv
         assert closed.value.rcvd.code == 1009  # message too big, from daphne's WebSocket protocol
         await bystander.send("[1]")
         assert await bystander.recv() == '{"received":[1],"status":"ok"}'
-    assert "Exception inside application" not in strict_server.log()
+    assert "Exception inside application" not in guarded_server.log()
 
 
-async def test_an_answer_over_the_limit_becomes_an_error_frame(strict_server: LiveServer) -> None:
-    async with connect(f"{strict_server.ws_url}/ws/json") as ws:
+async def test_an_answer_over_the_limit_becomes_an_error_frame(guarded_server: LiveServer) -> None:
+    async with connect(f"{guarded_server.ws_url}/ws/json") as ws:
         await ws.send(json.dumps("x" * (LIMIT - 2)))  # exactly LIMIT bytes: accepted, but its answer is larger
         assert json.loads(await ws.recv()) == {
             "type": "error",
@@ -61,11 +41,11 @@ async def test_an_answer_over_the_limit_becomes_an_error_frame(strict_server: Li
         }
         await ws.send("[2]")
         assert await ws.recv() == '{"received":[2],"status":"ok"}'
-    assert "Exception inside application" not in strict_server.log()
+    assert "Exception inside application" not in guarded_server.log()
 
 
-async def test_sustained_abuse_reaches_the_client_as_4429(strict_server: LiveServer) -> None:
-    async with connect(f"{strict_server.ws_url}/ws/echo") as ws:
+async def test_sustained_abuse_reaches_the_client_as_4429(guarded_server: LiveServer) -> None:
+    async with connect(f"{guarded_server.ws_url}/ws/echo") as ws:
         for _ in range(4):
             await ws.send("spam")
         answers = [await ws.recv() for _ in range(3)]

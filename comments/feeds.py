@@ -26,3 +26,8 @@ class PostComments:
         return await database_sync_to_async(selectors.comments_in_seq_range)(
             post_id=self.post_id, after_seq=after_seq, upto_seq=upto_seq, limit=limit
         )
+
+    async def newest_ids(self, since_id: int, upto_seq: int, limit: int) -> list[int]:
+        return await database_sync_to_async(selectors.comments_newest_ids)(
+            post_id=self.post_id, since_id=since_id, upto_seq=upto_seq, limit=limit
+        )

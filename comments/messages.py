@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from comments.feature import INVALID_BODY, INVALID_CLIENT_ID
+from comments.errors import INVALID_BODY, INVALID_CLIENT_ID
 from comments.models import CLIENT_ID_MAX_LENGTH
 
 

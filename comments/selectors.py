@@ -29,6 +29,11 @@ def comments_after_id(*, post_id: int, since_id: int, upto_seq: int, limit: int)
     return _entries(comments.order_by("id")[:limit])
 
 
+def comments_newest_ids(*, post_id: int, since_id: int, upto_seq: int, limit: int) -> list[int]:
+    newest = _visible(post_id).filter(id__gt=since_id, seq__lte=upto_seq).order_by("-id")
+    return list(newest.values_list("id", flat=True)[:limit])
+
+
 def comments_in_seq_range(*, post_id: int, after_seq: int, upto_seq: int, limit: int) -> list[Entry]:
     comments = _visible(post_id).filter(seq__gt=after_seq, seq__lte=upto_seq)
     return _entries(comments.order_by("seq")[:limit])

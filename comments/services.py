@@ -18,21 +18,31 @@ from django.utils import timezone
 from comments.frames import CommentFrame, comment_frame
 from comments.models import Comment, Post
 from realtime.feeds.publish import Publication, publish_on_commit
+from realtime.topics.kinds import SEPARATOR
+
+# The kind of topic a post's comments are (comments/topics.py).
+TOPIC_KIND = "comments"
+
+
+# Every event of a post's group names its topic (realtime/topics/kinds.py), for connections that follow many.
 
 
 class CommentCreated(TypedDict):
     type: Literal["comment.created"]
+    topic: str
     seq: int
     frame: CommentFrame
 
 
 class CommentRemoved(TypedDict):
     type: Literal["comment.hidden", "comment.deleted"]
+    topic: str
     comment_id: int
 
 
 class CommentUnhidden(TypedDict):
     type: Literal["comment.unhidden"]
+    topic: str
     frame: CommentFrame
 
 
@@ -41,8 +51,8 @@ def post_group(post_id: int) -> str:
 
 
 def post_topic(post_id: int) -> str:
-    """The topic of a post's comments, as the permission hook is asked about it (PROTOCOL.md, "/ws/")."""
-    return f"comments:{post_id}"
+    """The topic of a post's comments (PROTOCOL.md, "One connection, many topics")."""
+    return f"{TOPIC_KIND}{SEPARATOR}{post_id}"
 
 
 def comment_create(*, post_id: int, author: AbstractBaseUser, body: str, client_id: str | None) -> tuple[Comment, bool]:
@@ -165,7 +175,11 @@ def comments_unhide(*, comments: QuerySet[Comment]) -> int:
         publications: list[Publication] = []
         for comment in shown:
             comment.is_hidden = False
-            event: CommentUnhidden = {"type": "comment.unhidden", "frame": comment_frame(comment)}
+            event: CommentUnhidden = {
+                "type": "comment.unhidden",
+                "topic": post_topic(comment.post_id),
+                "frame": comment_frame(comment),
+            }
             publications.append((post_group(comment.post_id), dict(event)))
         publish_on_commit(publications)
     return len(shown)
@@ -181,10 +195,15 @@ def comments_delete(*, comments: QuerySet[Comment]) -> int:
 
 
 def created_publication(comment: Comment) -> Publication:
-    event: CommentCreated = {"type": "comment.created", "seq": comment.seq, "frame": comment_frame(comment)}
+    event: CommentCreated = {
+        "type": "comment.created",
+        "topic": post_topic(comment.post_id),
+        "seq": comment.seq,
+        "frame": comment_frame(comment),
+    }
     return post_group(comment.post_id), dict(event)
 
 
 def removed_publication(event_type: Literal["comment.hidden", "comment.deleted"], pk: int, post_id: int) -> Publication:
-    event: CommentRemoved = {"type": event_type, "comment_id": pk}
+    event: CommentRemoved = {"type": event_type, "topic": post_topic(post_id), "comment_id": pk}
     return post_group(post_id), dict(event)

@@ -28,3 +28,8 @@ class UserNotifications:
         return await database_sync_to_async(selectors.notifications_in_seq_range)(
             user_id=self.user_id, after_seq=after_seq, upto_seq=upto_seq, limit=limit
         )
+
+    async def newest_ids(self, since_id: int, upto_seq: int, limit: int) -> list[int]:
+        return await database_sync_to_async(selectors.notifications_newest_ids)(
+            user_id=self.user_id, since_id=since_id, upto_seq=upto_seq, limit=limit
+        )

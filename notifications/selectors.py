@@ -27,6 +27,14 @@ def notifications_after_id(*, user_id: Any, since_id: int, upto_seq: int, limit:
     return _entries(notifications.order_by("id")[:limit])
 
 
+def notifications_newest_ids(*, user_id: Any, since_id: int, upto_seq: int, limit: int) -> list[int]:
+    return list(
+        Notification.objects.filter(recipient_id=user_id, id__gt=since_id, seq__lte=upto_seq)
+        .order_by("-id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
 def notifications_in_seq_range(*, user_id: Any, after_seq: int, upto_seq: int, limit: int) -> list[Entry]:
     notifications = Notification.objects.filter(recipient_id=user_id, seq__gt=after_seq, seq__lte=upto_seq)
     return _entries(notifications.order_by("seq")[:limit])

@@ -26,9 +26,13 @@ class NotificationCreated(TypedDict):
     """The channel-layer event behind a pushed notification."""
 
     type: Literal["notification.created"]
+    topic: str  # TOPIC (realtime/topics/kinds.py), for connections that follow many
     seq: int
     notification: NotificationFrame
 
+
+# The name of the topic of a user's notifications (notifications/topics.py): always the connection's own user's.
+TOPIC = "notifications"
 
 # Bytes a notification frame adds to its payload: type, id, created_at.
 NOTIFICATION_FRAME_OVERHEAD = 128
@@ -80,6 +84,7 @@ def notification_publication(notification: Notification) -> Publication:
     """The group and channel-layer event that push `notification`."""
     event: NotificationCreated = {
         "type": "notification.created",
+        "topic": TOPIC,
         "seq": notification.seq,
         "notification": notification_frame(notification),
     }

@@ -142,6 +142,8 @@ REALTIME_ENVIRONMENT: dict[str, Any] = {
     "HANDSHAKE_TIMEOUT": env.float,
     "MAX_CONNECTIONS_PER_IP": env.int,
     "TRUSTED_PROXIES": env.list,
+    "REPLAY_LIMIT": env.int,
+    "MAX_TOPICS_PER_CONNECTION": env.int,
     "TOPIC_PERMISSION": env.str,
     "COMMENT_MAX_LENGTH": env.int,
     "RATE_LIMIT_COMMENTS_PER_SECOND": env.float,

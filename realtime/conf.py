@@ -96,6 +96,8 @@ LIBRARY_KEYS: dict[str, Key] = {
     "TRUSTED_PROXIES": Key(
         [], "addresses of the proxies whose `X-Forwarded-For` names the client (its last untrusted entry)", (list,)
     ),
+    "REPLAY_LIMIT": count(1000, "entries a replay sends over the socket; past it, none, and `truncated: true`"),
+    "MAX_TOPICS_PER_CONNECTION": count(50, "topics one `/ws/` connection may follow"),
     "MAX_CONNECTIONS_PER_USER": count(
         20, "open connections per user (all processes, with Redis); the next is refused with 4429; 0: no cap", minimum=0
     ),

@@ -28,6 +28,12 @@ class ErrorCode(StrEnum):
     TOO_LARGE = "too_large"
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
+    # /ws/ (realtime/consumers/topics.py)
+    UNKNOWN_TOPIC = "unknown_topic"
+    FORBIDDEN = "forbidden"
+    ALREADY_SUBSCRIBED = "already_subscribed"
+    NOT_SUBSCRIBED = "not_subscribed"
+    TOO_MANY_TOPICS = "too_many_topics"
 
 
 class ErrorFrame(TypedDict):

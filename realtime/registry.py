@@ -29,6 +29,7 @@ from django.utils.module_loading import import_string
 from realtime.conf import Key, realtime_settings
 from realtime.frames import register_error_codes
 from realtime.limits.ratelimit import Budget, register_budget
+from realtime.topics.kinds import TopicKind, register_topic_kind
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,10 @@ class Feature:
     budgets: Sequence[Budget] = ()
     # Dotted path of a list of URL patterns (resolved when the ASGI application is built).
     websocket_urlpatterns: str | None = None
+    # The kinds of topics `/ws/` serves for the feature (realtime/topics/kinds.py).
+    topics: Sequence[TopicKind] = ()
+    # Dotted path of a list of HTTP URL patterns, served under `realtime.urls` (history, say).
+    urlpatterns: str | None = None
 
 
 _features: dict[str, Feature] = {}
@@ -56,6 +61,8 @@ def register(feature: Feature) -> None:
     register_error_codes(feature.name, list(feature.error_codes))
     for budget in feature.budgets:
         register_budget(budget)
+    for kind in feature.topics:
+        register_topic_kind(kind)
     _features[feature.name] = feature
 
 
@@ -65,9 +72,20 @@ def features() -> list[Feature]:
 
 
 def websocket_urlpatterns() -> list[Any]:
-    """Every registered feature's WebSocket routes, in registration order."""
+    """`/ws/` (when a feature has topics) and every registered feature's WebSocket routes, in registration order."""
     patterns: list[Any] = []
+    if any(feature.topics for feature in _features.values()):
+        patterns.extend(import_string("realtime.routing.topics_urlpatterns"))
     for feature in _features.values():
         if feature.websocket_urlpatterns is not None:
             patterns.extend(import_string(feature.websocket_urlpatterns))
+    return patterns
+
+
+def http_urlpatterns() -> list[Any]:
+    """Every registered feature's HTTP routes, served under `realtime.urls`."""
+    patterns: list[Any] = []
+    for feature in _features.values():
+        if feature.urlpatterns is not None:
+            patterns.extend(import_string(feature.urlpatterns))
     return patterns

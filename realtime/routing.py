@@ -15,6 +15,7 @@ from django.urls import URLPattern, re_path
 from realtime.auth.middleware import TokenAuthMiddleware
 from realtime.close_codes import CLOSE_NOT_FOUND
 from realtime.consumers.seed import EchoConsumer, JsonConsumer
+from realtime.consumers.topics import TopicsConsumer
 from realtime.handshake import refuse
 from realtime.types import ASGIApp, Receive, Scope, Send
 
@@ -34,6 +35,9 @@ def token_endpoint(consumer: Any) -> ASGIApp:
 async def refuse_unknown_path(scope: Scope, receive: Receive, send: Send) -> None:
     await refuse(receive, send, CLOSE_NOT_FOUND)
 
+
+# `/ws/`: one connection, many topics (realtime/consumers/topics.py).
+topics_urlpatterns = [websocket_route(r"^ws/?$", token_endpoint(TopicsConsumer))]
 
 # The seed's open endpoints: no token, no channel layer. Not served unless routed.
 seed_urlpatterns = [

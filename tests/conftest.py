@@ -150,6 +150,8 @@ GUARDED_LIMITS = {
     "MAX_CONNECTIONS_PER_IP": "3",
     "HEARTBEAT_INTERVAL": "0.5",
     "HEARTBEAT_TIMEOUT": "0.25",
+    # Replays larger than every buffer on the way (tests/realtime/server/test_wire_hostile_clients.py).
+    "REPLAY_LIMIT": "10000",
 }
 
 
@@ -167,7 +169,9 @@ def daphne_server(django_db_setup: None, log_dir: Path) -> Iterator[LiveServer]:
     whole run: project.asgi, plus the test-only routes of tests/support/wire_app.py.
     """
     # Feed checks four times a second: what another process stores arrives within half a second.
-    server = start_daphne(log_dir, application=WIRE_APPLICATION, env={"FEED_CHECK_INTERVAL": "0.25"})
+    # Replays larger than every buffer on the way (tests/realtime/server/test_wire_hostile_clients.py).
+    env = {"FEED_CHECK_INTERVAL": "0.25", "REPLAY_LIMIT": "10000"}
+    server = start_daphne(log_dir, application=WIRE_APPLICATION, env=env)
     yield server
     server.stop()
 

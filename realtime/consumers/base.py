@@ -27,7 +27,7 @@ import asyncio
 import functools
 import inspect
 import logging
-from collections.abc import Awaitable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, ClassVar
 
 from channels.exceptions import StopConsumer
@@ -207,6 +207,18 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             return
         self.groups.append(group)
 
+    async def leave_group(self, group: str) -> None:
+        """Leave `group` now (it is no longer left when the connection ends)."""
+        if group not in self.groups:
+            return
+        self.groups.remove(group)
+        if self.channel_layer is None:
+            return
+        try:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        except Exception:  # the layer is down: its group expiry will drop the channel
+            logger.warning("Could not leave group %s", group, exc_info=True)
+
     def _lose_channel_layer(self, what: str) -> None:
         """
         Go on without the channel layer (Redis is away): no live events reach this
@@ -273,9 +285,6 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         token deadline) all come through here, so no two handlers of one
         connection ever interleave.
         """
-        handler = getattr(self, handler_name(message["type"]), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
         turns = self._turns
         if not turns.try_take():
             await turns.wait()
@@ -283,6 +292,8 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             if self.application_state is WebSocketState.DISCONNECTED and message["type"] != "websocket.disconnect":
                 logger.debug("Dropped %s: the connection is closing", message["type"])
                 return
+            # Chosen in its turn: what the handlers before it did (a subscription) decides where it goes.
+            handler = getattr(self, handler_name(message["type"]), None) or self.route(message)
             try:
                 await handler(message)
             except WebSocketDisconnect as gone:
@@ -294,6 +305,10 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             turns.give_back()
 
     # --- The state machine --------------------------------------------------
+
+    def route(self, message: Message) -> Callable[[Message], Awaitable[None]]:
+        """The handler of a message no method is named for (a topic kind's events, consumers/feed.py)."""
+        raise ValueError(f"No handler for message type {message['type']}")
 
     async def send_message(self, message: Message) -> None:
         """Send one ASGI message, enforcing starlette's `WebSocket.send` transitions."""

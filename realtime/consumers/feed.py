@@ -1,66 +1,64 @@
 """
-The base of token endpoints that deliver a feed (realtime/feeds/sequenced.py): join the
-feed's group and read its high-water mark before accepting, replay after
-`?since=` once accepted, then deliver live events in order.
+The base of a per-feed endpoint (`/ws/notifications`, `/ws/live-comments/<id>`):
+a token endpoint that follows one topic of a feature's kind, with the
+machinery `/ws/` uses for each of its topics (realtime/feeds/subscription.py):
+join the feed's group and read its high-water mark before accepting, replay
+after `?since=` once accepted (then `replay_complete`), then deliver live
+events in order. Frames go out without a `topic`, as they always have here.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, ClassVar
 
 from realtime.auth.permissions import may_follow
 from realtime.close_codes import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND
 from realtime.consumers.token import TokenConsumer
-from realtime.feeds import checks
-from realtime.feeds.sequenced import FeedNotFound, FeedSource, InvalidSince, SequencedFeed, since_from_query
+from realtime.feeds.sequenced import FeedNotFound, InvalidSince, since_from_query
+from realtime.feeds.subscription import Subscription
 from realtime.frames import ErrorCode
+from realtime.topics.kinds import TopicKind
 from realtime.types import Message
 
 logger = logging.getLogger(__name__)
 
 
 class FeedConsumer(TokenConsumer):
-    feed: SequencedFeed | None = None
-    source: FeedSource | None = None
+    """Set `kind` (a feature's `TopicKind`) and say which of its keys the connection follows (`topic_key`)."""
 
-    def feed_group(self) -> str:
-        """The channel-layer group whose events feed this connection."""
+    kind: ClassVar[TopicKind]
+    subscription: Subscription | None = None
+
+    def topic_key(self) -> Hashable:
+        """The key of the topic this connection follows (from the URL, or the user)."""
         raise NotImplementedError
-
-    def feed_source(self) -> FeedSource:
-        """Where this connection's entries are read from."""
-        raise NotImplementedError
-
-    def feed_topic(self) -> str | None:
-        """The topic the site's permission hook is asked about (realtime/auth/permissions.py); None: no need."""
-        return None
 
     async def connect(self) -> None:
         """
         Refused before accept when the feed's key does not exist (4404: a post,
         say) or when the site's permission hook says no (4403).
         """
-        await self.join_group(self.feed_group())
-        self.source = self.feed_source()
-        feed = SequencedFeed(self.source, self.send_paced)
+        subscription = Subscription(self, self.kind, self.topic_key(), label=None)
         try:
-            await feed.open()
+            await subscription.open()
         except FeedNotFound:
             await self.close(CLOSE_NOT_FOUND)
             return
-        topic = self.feed_topic()
-        if topic is not None and not await may_follow(self.scope["user"], topic):
+        asked = self.kind.permission_topic(subscription.key)
+        if asked is not None and not await may_follow(self.scope["user"], asked):
             logger.info(
                 "Refused %s: the permission hook refused %s to user %s",
                 self.scope["path"],
-                topic,
+                asked,
                 self.scope["user"].pk,
             )
             await self.close(CLOSE_FORBIDDEN)
             return
-        self.feed = feed
-        checks.watch(self.hub, self.source.kind, self.source.key, self)
+        self.subscription = subscription
+        subscription.watch()
         await super().connect()
         try:
             since = since_from_query(self.scope)
@@ -68,27 +66,30 @@ class FeedConsumer(TokenConsumer):
             await self.send_error(ErrorCode.INVALID_SINCE, f"{error}; nothing was replayed.")
             return
         if since is not None:
-            await self.feed.replay(since)
+            await subscription.replay(since)
 
-    async def send_paced(self, frame: dict[str, Any]) -> None:
-        """Send an entry of the feed once the client has read what went before (WebSocketConsumer.until_writable)."""
-        await self.until_writable()
-        await self.send_json(frame)
+    def message_handler(self, message_type: str) -> Callable[[dict[str, Any]], Awaitable[None]] | None:
+        name = self.kind.client_messages.get(message_type)
+        if name is None or self.subscription is None:
+            return None
+        return functools.partial(getattr(self.kind, name), self, self.subscription)
 
-    async def deliver(self, seq: int, frame: dict[str, Any]) -> None:
-        """A live event for the feed's entry `seq`."""
-        assert self.feed is not None
-        await self.feed.live(seq, frame)
+    def accepted_messages(self) -> list[str]:
+        return [*self.client_messages, *self.kind.client_messages]
 
-    def feed_position(self) -> int:
-        return self.feed.delivered_seq if self.feed is not None else 0
+    def route(self, message: Message) -> Callable[[Message], Awaitable[None]]:
+        """The topic kind's channel-layer events (`comment.created`...)."""
+        name = self.kind.events.get(message["type"])
+        if name is None or self.subscription is None:
+            return super().route(message)
+        return functools.partial(getattr(self.kind, name), self.subscription)
 
     async def feed_catch_up(self, event: Message) -> None:
         """The feed checks (realtime/feeds/checks.py) found the feed behind the database."""
-        assert self.feed is not None
-        await self.feed.catch_up(event["upto"])
+        if self.subscription is not None:
+            await self.subscription.catch_up(event["upto"])
 
     def connection_finished(self) -> None:
         super().connection_finished()
-        if self.feed is not None and self.source is not None:
-            checks.unwatch(self.hub, self.source.kind, self.source.key, self)
+        if self.subscription is not None:
+            self.subscription.stop_watching()

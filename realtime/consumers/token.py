@@ -20,6 +20,7 @@ active user and `scope["token_claims"]` holds the token's deadline. On top of
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -33,7 +34,7 @@ from realtime.close_codes import CLOSE_HEARTBEAT_TIMEOUT, CLOSE_TOKEN_EXPIRED, C
 from realtime.conf import realtime_settings
 from realtime.consumers.base import WebSocketConsumer
 from realtime.consumers.state import WebSocketState
-from realtime.frames import PING, PONG, ErrorCode, RefreshedFrame
+from realtime.frames import PING, PONG, ErrorCode, RefreshedFrame, error_frame
 from realtime.hub import USERS
 from realtime.limits.heartbeat import Heartbeat
 from realtime.outage import log_database_failure
@@ -105,14 +106,32 @@ class TokenConsumer(WebSocketConsumer):
             await self.send_error(ErrorCode.INVALID_MESSAGE, 'A message must be a JSON object with a string "type".')
             return
         handler_name = self.client_messages.get(content["type"])
-        if handler_name is None:
-            accepted = ", ".join(self.client_messages)
+        handler = getattr(self, handler_name) if handler_name is not None else self.message_handler(content["type"])
+        if handler is None:
+            accepted = ", ".join(self.accepted_messages())
             await self.send_error(
                 ErrorCode.UNKNOWN_TYPE,
                 f"Unknown message type {quote(content['type'])}; this endpoint accepts: {accepted}.",
             )
             return
-        await getattr(self, handler_name)(content)
+        await handler(content)
+
+    def message_handler(self, message_type: str) -> Callable[[dict[str, Any]], Awaitable[None]] | None:
+        """The handler of a client message `client_messages` does not name (a topic kind's, say); None: unknown."""
+        return None
+
+    def accepted_messages(self) -> list[str]:
+        """The client message types this endpoint handles, for the `unknown_type` error."""
+        return list(self.client_messages)
+
+    async def reply(self, frame: dict[str, Any], message: dict[str, Any]) -> None:
+        """Answer `message` with `frame` (on `/ws/`, with the message's `ref`)."""
+        await self.send_json(frame)
+
+    async def reply_error(self, code: str, text: str, message: dict[str, Any], *, topic: str | None = None) -> None:
+        """Answer `message` with an error frame (about `topic`, when it names one: on `/ws/`)."""
+        frame: dict[str, Any] = dict(error_frame(code, text))
+        await self.send_json(frame if topic is None else {**frame, "topic": topic})
 
     async def on_ping(self, message: dict[str, Any]) -> None:
         await self.send_json(PONG)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, TypedDict
 from urllib.parse import parse_qs
 
 from django.db import DatabaseError
@@ -40,6 +40,8 @@ from django.db import DatabaseError
 from realtime.feeds.checks import FeedKind
 from realtime.outage import log_database_failure
 
+# The largest entry id (a PostgreSQL bigint).
+MAX_ID = 2**63 - 1
 # Entries read per query in a replay or a gap fill: a replay that waits for a slow client holds one page.
 PAGE_SIZE = 100
 
@@ -54,14 +56,28 @@ class InvalidSince(ValueError):
     """`?since=` is not a non-negative integer id."""
 
 
+def parse_id(text: str) -> int | None:
+    """The entry id `text` spells (decimal digits, at most MAX_ID), or None."""
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)):
+        return None
+    value = int(text)
+    return value if value <= MAX_ID else None
+
+
+def is_id(value: object) -> bool:
+    """Whether a JSON value is an entry id (a `since` in a message)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID
+
+
 def since_from_query(scope: dict[str, Any]) -> int | None:
     """The `since` id of the connection's query string, if it has one."""
     values = parse_qs(scope.get("query_string", b"").decode("latin1")).get("since")
     if not values:
         return None
-    if not values[0].isascii() or not values[0].isdigit() or len(values[0]) > 19:
+    since = parse_id(values[0])
+    if since is None:
         raise InvalidSince("since must be a non-negative integer id")
-    return int(values[0])
+    return since
 
 
 @dataclass(frozen=True)
@@ -92,6 +108,18 @@ class FeedSource(Protocol):
         """Deliverable entries with `after_seq < seq <= upto_seq`, by `seq`."""
         ...
 
+    async def newest_ids(self, since_id: int, upto_seq: int, limit: int) -> list[int]:
+        """The ids of deliverable entries with `id > since_id` and `seq <= upto_seq`, newest first, at most `limit`."""
+        ...
+
+
+class ReplayComplete(TypedDict):
+    """After a replay (PROTOCOL.md, "Nothing lost"): the last id replayed, or, truncated, the newest there is."""
+
+    type: Literal["replay_complete"]
+    last_id: int
+    truncated: bool
+
 
 class SequencedFeed:
     def __init__(self, source: FeedSource, send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
@@ -111,14 +139,23 @@ class SequencedFeed:
             raise FeedNotFound(self._source.key)
         self.delivered_seq = self._opened_at = mark
 
-    async def replay(self, since_id: int) -> None:
-        """Send the entries after `since_id` that were committed before `open()`."""
+    async def replay(self, since_id: int, *, limit: int) -> ReplayComplete:
+        """
+        Send the entries after `since_id` that were committed before `open()`,
+        unless there are more than `limit`: then none, and the client reads them
+        over HTTP. Returns the `replay_complete` frame that says which.
+        """
         upto = self._opened_at
-        while entries := await self._source.after_id(since_id, upto, PAGE_SIZE):
+        newest = await self._source.newest_ids(since_id, upto, limit + 1)
+        if len(newest) > limit:
+            return {"type": "replay_complete", "last_id": newest[0], "truncated": True}
+        last_id = since_id
+        while entries := await self._source.after_id(last_id, upto, PAGE_SIZE):
             await self._send_all(entries)
+            last_id = entries[-1].id
             if len(entries) < PAGE_SIZE:
                 break
-            since_id = entries[-1].id
+        return {"type": "replay_complete", "last_id": last_id, "truncated": False}
 
     async def live(self, seq: int, frame: dict[str, Any]) -> None:
         """A live event for entry `seq`."""

@@ -40,6 +40,10 @@ async def comment_frames(communicator: WebsocketCommunicator, count: int) -> lis
     return [frame["comment"]["body"] for frame in frames]
 
 
+def replay_complete(last_id: int, *, truncated: bool = False) -> dict[str, Any]:
+    return {"type": "replay_complete", "last_id": last_id, "truncated": truncated}
+
+
 create = database_sync_to_async(comment_create)
 hide = database_sync_to_async(comments_hide)
 unhide = database_sync_to_async(comments_unhide)
@@ -283,9 +287,10 @@ async def test_a_comment_on_a_post_deleted_meanwhile_gets_not_found(post: Post, 
 
 
 async def test_since_replays_newer_visible_comments_in_order_then_live(post: Post, user: Any, token: str) -> None:
-    first, *_ = await write(post, user, "one", "two", "three")
+    first, _, third = await write(post, user, "one", "two", "three")
     communicator = await watch(post, token, f"since={first.pk}")
     assert await comment_frames(communicator, 2) == ["two", "three"]
+    assert await communicator.receive_json_from() == replay_complete(third.pk)
     await write(post, user, "four")
     assert await comment_frames(communicator, 1) == ["four"]
     assert await communicator.receive_nothing()
@@ -300,11 +305,41 @@ async def test_replay_frames_equal_live_frames(post: Post, user: Any, token: str
     await communicator.disconnect()
 
 
+async def test_a_replay_of_nothing_is_marked_complete_at_since(post: Post, user: Any, token: str) -> None:
+    (only,) = await write(post, user, "seen already")
+    communicator = await watch(post, token, f"since={only.pk}")
+    assert await communicator.receive_json_from() == replay_complete(only.pk)
+    assert await communicator.receive_nothing()
+    await communicator.disconnect()
+
+
+async def test_a_replay_of_exactly_the_limit_is_sent(post: Post, user: Any, token: str, realtime_settings: Any) -> None:
+    realtime_settings.REPLAY_LIMIT = 2
+    _, last = await write(post, user, "one", "two")
+    communicator = await watch(post, token, "since=0")
+    assert await comment_frames(communicator, 2) == ["one", "two"]
+    assert await communicator.receive_json_from() == replay_complete(last.pk)
+    await communicator.disconnect()
+
+
+async def test_a_replay_past_the_limit_sends_none_and_names_the_newest_id_then_live(
+    post: Post, user: Any, token: str, realtime_settings: Any
+) -> None:
+    realtime_settings.REPLAY_LIMIT = 2
+    *_, newest = await write(post, user, "one", "two", "three")
+    communicator = await watch(post, token, "since=0")
+    assert await communicator.receive_json_from() == replay_complete(newest.pk, truncated=True)
+    await write(post, user, "live")
+    assert await comment_frames(communicator, 1) == ["live"]
+    await communicator.disconnect()
+
+
 async def test_hidden_comments_are_never_replayed(post: Post, user: Any, token: str) -> None:
-    _, two, _ = await write(post, user, "one", "two", "three")
+    _, two, three = await write(post, user, "one", "two", "three")
     await hide(comments=Comment.objects.filter(pk=two.pk))
     communicator = await watch(post, token, "since=0")
     assert await comment_frames(communicator, 2) == ["one", "three"]
+    assert await communicator.receive_json_from() == replay_complete(three.pk)
     assert await communicator.receive_nothing()
     await communicator.disconnect()
 
@@ -312,9 +347,10 @@ async def test_hidden_comments_are_never_replayed(post: Post, user: Any, token: 
 async def test_replay_covers_only_this_posts_comments(post: Post, user: Any, token: str) -> None:
     elsewhere = await Post.objects.acreate(title="Another post")
     await write(elsewhere, user, "elsewhere")
-    await write(post, user, "here")
+    (here,) = await write(post, user, "here")
     communicator = await watch(post, token, "since=0")
     assert await comment_frames(communicator, 1) == ["here"]
+    assert await communicator.receive_json_from() == replay_complete(here.pk)
     assert await communicator.receive_nothing()
     await communicator.disconnect()
 
@@ -323,16 +359,17 @@ async def test_replay_pages_through_many_comments(
     post: Post, user: Any, token: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(feed, "PAGE_SIZE", 3)
-    await write(post, user, *"abcdefg")
+    *_, last = await write(post, user, *"abcdefg")
     communicator = await watch(post, token, "since=0")
     assert await comment_frames(communicator, 7) == list("abcdefg")
+    assert await communicator.receive_json_from() == replay_complete(last.pk)
     await communicator.disconnect()
 
 
 async def test_a_comment_written_while_replay_runs_arrives_once_after_the_replay(
     post: Post, user: Any, token: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await write(post, user, "one", "two")
+    _, two = await write(post, user, "one", "two")
     original = PostComments.after_id
 
     async def replay_racing_a_write(self: PostComments, since_id: int, upto_seq: int, limit: int) -> Any:
@@ -342,7 +379,9 @@ async def test_a_comment_written_while_replay_runs_arrives_once_after_the_replay
 
     monkeypatch.setattr(PostComments, "after_id", replay_racing_a_write)
     communicator = await watch(post, token, "since=0")
-    assert await comment_frames(communicator, 3) == ["one", "two", "during replay"]
+    assert await comment_frames(communicator, 2) == ["one", "two"]
+    assert await communicator.receive_json_from() == replay_complete(two.pk)
+    assert await comment_frames(communicator, 1) == ["during replay"]
     assert await communicator.receive_nothing(timeout=0.3)
     await communicator.disconnect()
 

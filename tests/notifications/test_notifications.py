@@ -15,10 +15,9 @@ from django.db import connections
 
 from notifications.consumers import NotificationsConsumer
 from notifications.feeds import UserNotifications
-from notifications.frames import notification_frame
 from notifications.models import Notification
 from notifications.selectors import NOTIFICATION_FEEDS
-from notifications.services import anotify_user, notifications_group, notify_user
+from notifications.services import anotify_user, notification_publication, notify_user
 from project.asgi import application
 from realtime.auth.tokens import issue_token
 from realtime.feeds import checks
@@ -38,6 +37,10 @@ async def texts(communicator: WebsocketCommunicator, count: int) -> list[str]:
     frames = [await communicator.receive_json_from() for _ in range(count)]
     assert {frame["type"] for frame in frames} == {"notification"}
     return [frame["payload"]["text"] for frame in frames]
+
+
+def replay_complete(last_id: int, *, truncated: bool = False) -> dict[str, Any]:
+    return {"type": "replay_complete", "last_id": last_id, "truncated": truncated}
 
 
 async def notify_texts(user: Any, *words: str) -> list[Notification]:
@@ -182,9 +185,10 @@ def test_a_payload_that_is_not_a_dict_is_refused(user: Any) -> None:
 
 
 async def test_since_replays_newer_notifications_in_order_then_live_ones(user: Any, token: str) -> None:
-    first, *_ = await notify_texts(user, "one", "two", "three")
+    first, _, third = await notify_texts(user, "one", "two", "three")
     communicator = await connect(token, f"&since={first.pk}")
     assert await texts(communicator, 2) == ["two", "three"]
+    assert await communicator.receive_json_from() == replay_complete(third.pk)
     await notify_texts(user, "four")
     assert await texts(communicator, 1) == ["four"]
     assert await communicator.receive_nothing()
@@ -192,9 +196,10 @@ async def test_since_replays_newer_notifications_in_order_then_live_ones(user: A
 
 
 async def test_since_zero_replays_everything(user: Any, token: str) -> None:
-    await notify_texts(user, "one", "two")
+    _, two = await notify_texts(user, "one", "two")
     communicator = await connect(token, "&since=0")
     assert await texts(communicator, 2) == ["one", "two"]
+    assert await communicator.receive_json_from() == replay_complete(two.pk)
     await communicator.disconnect()
 
 
@@ -209,18 +214,20 @@ async def test_without_since_nothing_is_replayed(user: Any, token: str) -> None:
 
 async def test_replay_covers_only_the_users_own_notifications(user: Any, other_user: Any, token: str) -> None:
     await notify_texts(other_user, "not mine")
-    await notify_texts(user, "mine")
+    (mine,) = await notify_texts(user, "mine")
     communicator = await connect(token, "&since=0")
     assert await texts(communicator, 1) == ["mine"]
+    assert await communicator.receive_json_from() == replay_complete(mine.pk)
     assert await communicator.receive_nothing()
     await communicator.disconnect()
 
 
 async def test_replay_pages_through_many_notifications(user: Any, token: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(feed, "PAGE_SIZE", 2)
-    await notify_texts(user, *"abcde")
+    *_, last = await notify_texts(user, *"abcde")
     communicator = await connect(token, "&since=0")
     assert await texts(communicator, 5) == list("abcde")
+    assert await communicator.receive_json_from() == replay_complete(last.pk)
     assert await communicator.receive_nothing()
     await communicator.disconnect()
 
@@ -247,7 +254,7 @@ async def test_an_invalid_since_gets_an_error_frame_and_live_delivery_goes_on(
 async def test_a_notification_created_while_replay_runs_arrives_once_after_the_replay(
     user: Any, token: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await notify_texts(user, "one", "two")
+    _, two = await notify_texts(user, "one", "two")
     original = UserNotifications.after_id
 
     async def replay_racing_a_write(self: UserNotifications, since_id: int, upto_seq: int, limit: int) -> Any:
@@ -257,7 +264,9 @@ async def test_a_notification_created_while_replay_runs_arrives_once_after_the_r
 
     monkeypatch.setattr(UserNotifications, "after_id", replay_racing_a_write)
     communicator = await connect(token, "&since=0")
-    assert await texts(communicator, 3) == ["one", "two", "during replay"]
+    assert await texts(communicator, 2) == ["one", "two"]
+    assert await communicator.receive_json_from() == replay_complete(two.pk)
+    assert await texts(communicator, 1) == ["during replay"]
     assert await communicator.receive_nothing(timeout=0.3)
     await communicator.disconnect()
 
@@ -275,6 +284,8 @@ async def test_a_notification_created_between_subscribing_and_reading_arrives_on
     monkeypatch.setattr(UserNotifications, "high_water", write_before_reading)
     communicator = await connect(token, "&since=0")
     assert await texts(communicator, 2) == ["one", "just subscribed"]
+    newest = await Notification.objects.filter(recipient_id=user.pk).alatest("pk")
+    assert await communicator.receive_json_from() == replay_complete(newest.pk)
     assert await communicator.receive_nothing(timeout=0.3)
     await communicator.disconnect()
 
@@ -306,8 +317,7 @@ async def test_a_duplicate_live_event_is_dropped(user: Any, token: str) -> None:
     communicator = await connect(token)
     (notification,) = await notify_texts(user, "once")
     assert await texts(communicator, 1) == ["once"]
-    event = {"type": "notification.created", "seq": notification.seq, "notification": notification_frame(notification)}
-    await get_channel_layer().group_send(notifications_group(user.pk), event)
+    await get_channel_layer().group_send(*notification_publication(notification))
     assert await communicator.receive_nothing(timeout=0.3)
     await communicator.disconnect()
 

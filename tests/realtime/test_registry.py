@@ -20,9 +20,9 @@ def test_a_features_error_codes_and_budgets_become_known() -> None:
     assert budget("comment").plural == "comments"
 
 
-def test_the_websocket_routes_are_every_features() -> None:
+def test_the_websocket_routes_are_ws_then_every_features() -> None:
     routes = [str(pattern.pattern) for pattern in registry.websocket_urlpatterns()]
-    assert routes == ["^ws/notifications/?$", "^ws/live-comments/(?P<post_id>[0-9]{1,18})/?$"]
+    assert routes == ["^ws/?$", "^ws/notifications/?$", "^ws/live-comments/(?P<post_id>[0-9]{1,18})/?$"]
 
 
 def test_registering_a_feature_again_changes_nothing() -> None:

@@ -9,11 +9,12 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from comments.consumers import LiveCommentsConsumer
 from comments.models import Post
 from comments.services import comment_create
+from comments.topics import CommentsTopic
 from project.asgi import application
 from realtime.auth.tokens import issue_token
+from realtime.feeds.subscription import Subscription
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,14 +42,14 @@ async def test_a_slow_watcher_is_closed_with_4410_and_catches_up_with_since(
     post: Post, user: Any, other_user: Any, realtime_settings: Any, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:
     realtime_settings.CHANNEL_BACKLOG_LIMIT = 10
-    deliver = LiveCommentsConsumer.comment_created
+    deliver = CommentsTopic.created
 
-    async def slow_for_bob(self: LiveCommentsConsumer, event: Any) -> None:
-        if self.scope["user"].username == "bob":
+    async def slow_for_bob(self: CommentsTopic, subscription: Subscription, event: Any) -> None:
+        if subscription.consumer.scope["user"].username == "bob":
             await asyncio.sleep(0.05)  # bob's client reads far slower than comments come
-        await deliver(self, event)
+        await deliver(self, subscription, event)
 
-    monkeypatch.setattr(LiveCommentsConsumer, "comment_created", slow_for_bob)
+    monkeypatch.setattr(CommentsTopic, "created", slow_for_bob)
     fast, slow = await watch(post, user), await watch(post, other_user)
     create = database_sync_to_async(comment_create)
     written = []
@@ -66,9 +67,14 @@ async def test_a_slow_watcher_is_closed_with_4410_and_catches_up_with_since(
     assert "fell behind: more than 10 live events waiting; closing with 4410" in caplog.text
     await slow.disconnect()
 
-    monkeypatch.setattr(LiveCommentsConsumer, "comment_created", deliver)
+    monkeypatch.setattr(CommentsTopic, "created", deliver)
     since = received[-1] if received else 0
     again = await watch(post, other_user, f"&since={since}")
     assert await comment_ids(again, COMMENTS - len(received)) == written[len(received) :]
+    assert await again.receive_json_from(timeout=5) == {
+        "type": "replay_complete",
+        "last_id": written[-1],
+        "truncated": False,
+    }
     await again.disconnect()
     await fast.disconnect()

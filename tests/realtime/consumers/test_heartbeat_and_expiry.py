@@ -14,8 +14,10 @@ from channels.testing import WebsocketCommunicator
 
 from notifications.consumers import NotificationsConsumer
 from notifications.services import anotify_user
+from notifications.topics import NotificationsTopic
 from project.asgi import application
 from realtime.auth.tokens import decode_token, issue_token
+from realtime.feeds.subscription import Subscription
 from realtime.testing import ManualClock
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("realtime_clock")]
@@ -110,18 +112,18 @@ async def test_a_pong_waiting_behind_a_slow_handler_is_not_late(
     """
     realtime_settings.HEARTBEAT_INTERVAL, realtime_settings.HEARTBEAT_TIMEOUT = 0.6, 0.3
     push_started, push_done, ping_done = asyncio.Event(), asyncio.Event(), asyncio.Event()
-    deliver, answer_ping = NotificationsConsumer.notification_created, NotificationsConsumer.on_ping
+    deliver, answer_ping = NotificationsTopic.created, NotificationsConsumer.on_ping
 
-    async def slow_delivery(self: NotificationsConsumer, event: Any) -> None:
+    async def slow_delivery(self: NotificationsTopic, subscription: Subscription, event: Any) -> None:
         push_started.set()
         await push_done.wait()
-        await deliver(self, event)
+        await deliver(self, subscription, event)
 
     async def slow_ping(self: NotificationsConsumer, message: dict[str, Any]) -> None:
         await ping_done.wait()
         await answer_ping(self, message)
 
-    monkeypatch.setattr(NotificationsConsumer, "notification_created", slow_delivery)
+    monkeypatch.setattr(NotificationsTopic, "created", slow_delivery)
     monkeypatch.setattr(NotificationsConsumer, "on_ping", slow_ping)
     communicator = await connect(token)
     await anotify_user(user, {"text": "slow"})

@@ -23,7 +23,8 @@ pytestmark = [pytest.mark.wire, pytest.mark.django_db(transaction=True)]
 
 # A replay larger than every buffer between the server and a client that reads nothing:
 # the kernel's send buffer alone holds up to 4 MiB here (net.ipv4.tcp_wmem). Each comment's frame
-# stays under the guarded server's message size of 1 KiB.
+# stays under the guarded server's message size of 1 KiB. Both servers take replays of up to 10,000
+# entries (REPLAY_LIMIT, tests/conftest.py).
 REPLAYED, BODY = 8000, "x" * 700
 SMALL_RECEIVE_BUFFER = 4096
 
@@ -84,9 +85,16 @@ async def test_a_client_that_reads_slowly_gets_the_whole_replay(
                 ids.append(json.loads(got.payload)["comment"]["id"])
 
     await asyncio.to_thread(read_all)
+    marker = reader.receive()
     reader.close()
     assert ids == sorted(ids)
     assert len(set(ids)) == REPLAYED
+    assert marker is not None
+    assert json.loads(marker.payload) == {
+        "type": "replay_complete",
+        "last_id": ids[-1],
+        "truncated": False,
+    }
 
 
 async def test_pongs_to_pings_the_client_never_reads_are_bounded_too(daphne_server: LiveServer) -> None:

@@ -1,0 +1,115 @@
+"""
+A feed's entries over HTTP (PROTOCOL.md, "Nothing lost across reconnects",
+History over HTTP): what a client reads after a replay that was too long for
+the socket (`replay_complete` with `truncated: true`).
+
+    GET <prefix>/history/<topic path>?after=<id>&limit=<n>
+    ->  {"items": [<frame>, ...], "next_after": <id or null>}
+
+The items are the frames the socket sends for the feed's entries (without
+`topic`: the path names it), ascending by id, after `after`, up to the feed's
+committed high-water mark, at most `limit` (default HISTORY_PAGE_SIZE, at most
+HISTORY_MAX_PAGE_SIZE) per page; `next_after` is the `after` of the next page,
+null on the last. A feature serves its kinds with `history_view(kind)` in its
+HTTP URL patterns (`Feature.urlpatterns`). The request is authenticated as
+realtime/auth/requests.py says; the key must exist (404) and the site's
+permission hook allow it (403), as for a subscription. A page costs the same
+queries however long it is: the user (and session), the high-water mark, the page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from django.db import DatabaseError
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET
+
+from realtime.auth.permissions import may_follow
+from realtime.auth.requests import Unauthenticated, request_user
+from realtime.auth.views import NO_STORE
+from realtime.feeds.sequenced import parse_id
+from realtime.outage import log_database_failure
+from realtime.topics.kinds import TopicKind, UnknownTopic
+
+logger = logging.getLogger(__name__)
+
+HISTORY_PAGE_SIZE = 100
+HISTORY_MAX_PAGE_SIZE = 500
+
+HistoryView = Callable[..., Coroutine[Any, Any, JsonResponse]]
+
+
+class InvalidQuery(ValueError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def page_query(request: HttpRequest) -> tuple[int, int]:
+    """`after` (default 0) and `limit` (default HISTORY_PAGE_SIZE, cut to HISTORY_MAX_PAGE_SIZE)."""
+    after = parse_id(request.GET.get("after", "0"))
+    if after is None:
+        raise InvalidQuery("invalid_after", '"after" must be a non-negative integer id.')
+    limit = parse_id(request.GET.get("limit", str(HISTORY_PAGE_SIZE)))
+    if limit is None or limit < 1:
+        raise InvalidQuery("invalid_limit", f'"limit" must be a whole number from 1 to {HISTORY_MAX_PAGE_SIZE}.')
+    return after, min(limit, HISTORY_MAX_PAGE_SIZE)
+
+
+def history_view(kind: TopicKind, *, key_argument: str | None = None) -> HistoryView:
+    """
+    The history view of `kind`'s topics; `key_argument` names the URL argument
+    holding the key (`post_id`), None for a kind without keys (`notifications`).
+    """
+
+    @require_GET
+    async def history(request: HttpRequest, **arguments: Any) -> JsonResponse:
+        key_text = None if key_argument is None else str(arguments[key_argument])
+        try:
+            user = await request_user(request)
+            after, limit = page_query(request)
+            key = kind.parse(key_text, user)
+        except Unauthenticated as refused:
+            return _answer({"error": "login_required", "message": str(refused)}, status=401)
+        except InvalidQuery as invalid:
+            return _answer({"error": invalid.code, "message": str(invalid)}, status=400)
+        except UnknownTopic as unknown:
+            return _answer({"error": "not_found", "message": f"{unknown}."}, status=404)
+        except DatabaseError as error:
+            return _unavailable(error, request)
+        topic = kind.topic(key)
+        source = kind.source(key)
+        try:
+            mark = await source.high_water()
+            if mark is None:
+                return _answer({"error": "not_found", "message": f"There is no {topic}."}, status=404)
+            asked = kind.permission_topic(key)
+            if asked is not None and not await may_follow(user, asked):
+                logger.info("Refused the history of %s: the permission hook refused it to user %s", topic, user.pk)
+                return _answer({"error": "forbidden", "message": f"This user may not follow {topic}."}, status=403)
+            entries = await source.after_id(after, mark, limit + 1)
+        except DatabaseError as error:
+            return _unavailable(error, request)
+        page = entries[:limit]
+        next_after = page[-1].id if len(entries) > limit else None
+        return _answer({"items": [entry.frame for entry in page], "next_after": next_after})
+
+    return history
+
+
+def _unavailable(error: DatabaseError, request: HttpRequest) -> JsonResponse:
+    log_database_failure(logger, error, "Could not read %s", request.path)
+    message = "The history could not be read; try again shortly."
+    response = _answer({"error": "unavailable", "message": message}, status=503)
+    response["Retry-After"] = "5"
+    return response
+
+
+def _answer(body: dict[str, Any], *, status: int = 200) -> JsonResponse:
+    response = JsonResponse(body, status=status, json_dumps_params={"separators": (",", ":"), "ensure_ascii": False})
+    response["Cache-Control"] = NO_STORE
+    response["Vary"] = "Authorization, Cookie"
+    return response

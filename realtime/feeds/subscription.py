@@ -1,0 +1,90 @@
+"""
+One feed a connection follows: a topic on `/ws/`, or the one feed of a
+per-feed endpoint (PROTOCOL.md, "Nothing lost across reconnects").
+
+A subscription joins the feed's channel-layer group, opens its sequenced feed
+(feeds/sequenced.py: the high-water mark, then replay and live with no gap and
+no duplicate), takes its place in the feed checks (feeds/checks.py), and
+leaves all of it when it ends. On `/ws/` it labels every frame about its topic
+with `"topic"`; on a per-feed endpoint (`label=None`) frames go out as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any
+
+from realtime.conf import realtime_settings
+from realtime.feeds import checks
+from realtime.feeds.sequenced import FeedSource, SequencedFeed
+from realtime.types import Message
+
+if TYPE_CHECKING:
+    from realtime.consumers.token import TokenConsumer
+    from realtime.topics.kinds import TopicKind
+
+CATCH_UP = "feed.catch_up"
+
+
+class Subscription:
+    def __init__(self, consumer: TokenConsumer, kind: TopicKind, key: Hashable, *, label: str | None) -> None:
+        self.consumer = consumer
+        self.kind = kind
+        self.key = key
+        self.topic = kind.topic(key)
+        self.label = label
+        self.source: FeedSource = kind.source(key)
+        self.group = kind.group(key)
+        self.feed = SequencedFeed(self.source, self.send_entry)
+        self._watched = False
+
+    async def open(self) -> None:
+        """Join the group, then read the high-water mark (`FeedNotFound` when the key does not exist)."""
+        await self.consumer.join_group(self.group)
+        await self.feed.open()
+
+    def watch(self) -> None:
+        """From now on the feed checks catch this subscription up with the database."""
+        checks.watch(self.consumer.hub, self.source.kind, self.source.key, self)
+        self._watched = True
+
+    async def close(self) -> None:
+        """Leave the feed checks and the group: nothing more of the topic reaches the connection."""
+        self.stop_watching()
+        await self.consumer.leave_group(self.group)
+
+    def stop_watching(self) -> None:
+        if self._watched:
+            checks.unwatch(self.consumer.hub, self.source.kind, self.source.key, self)
+            self._watched = False
+
+    async def replay(self, since_id: int) -> None:
+        """The entries after `since_id` (or, past REPLAY_LIMIT, none of them), then `replay_complete`."""
+        complete = await self.feed.replay(since_id, limit=realtime_settings.REPLAY_LIMIT)
+        await self.send(dict(complete))
+
+    async def live(self, seq: int, frame: dict[str, Any]) -> None:
+        """A live event for the feed's entry `seq`."""
+        await self.feed.live(seq, frame)
+
+    async def catch_up(self, upto: int) -> None:
+        await self.feed.catch_up(upto)
+
+    async def send_entry(self, frame: dict[str, Any]) -> None:
+        """An entry of the feed, once the client has read what went before (WebSocketConsumer.until_writable)."""
+        await self.consumer.until_writable()
+        await self.send(frame)
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        await self.consumer.send_json(self.labelled(frame))
+
+    def labelled(self, frame: dict[str, Any]) -> dict[str, Any]:
+        return frame if self.label is None else {**frame, "topic": self.label}
+
+    # What the feed checks ask of a watcher (feeds/checks.py).
+
+    def feed_position(self) -> int:
+        return self.feed.delivered_seq
+
+    def handle_local_event(self, event: Message) -> None:
+        self.consumer.handle_local_event({**event, "topic": self.topic})

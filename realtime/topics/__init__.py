@@ -1,0 +1,1 @@
+"""Topics: what `/ws/` connections follow, as features define them (kinds.py)."""

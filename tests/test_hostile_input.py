@@ -15,13 +15,14 @@ from typing import Any
 import pytest
 from channels.testing import WebsocketCommunicator
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from comments.models import Comment, Post
 from notifications.models import Notification
 from project.asgi import application
 from tests.support import hostile
 from tests.support.conversation import InProcess, check_conversation
-from tests.support.hostile import CommentsModel, Frame, comment_frame_lists, frame_lists
+from tests.support.hostile import CommentsModel, Frame, TopicsModel, comment_frame_lists, frame_lists
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,3 +82,16 @@ async def test_live_comments_answer_any_frames_and_write_only_what_was_acknowled
     await converse(f"/ws/live-comments/{post.pk}?token={token}", frames, answers, PING, model)
     stored = {c.pk: (c.body, c.author_id) async for c in Comment.objects.filter(post=post)}
     assert stored == {pk: (body, user.pk) for pk, body in model.bodies.items()}
+
+
+@settings(PROPERTIES, max_examples=hostile.examples(250))
+@given(data=st.data())
+async def test_ws_answers_any_frames_about_any_topics_and_writes_only_what_was_acknowledged(
+    token: str, user: Any, data: st.DataObject
+) -> None:
+    post = await Post.objects.acreate(title="A post")  # each example on its own post
+    model = TopicsModel(post_topic=f"comments:{post.pk}")
+    frames = data.draw(hostile.topic_frame_lists(model.post_topic))
+    await converse(f"/ws/?token={token}", frames, model.answers, PING, model.comments)
+    stored = {c.pk: (c.body, c.author_id) async for c in Comment.objects.filter(post=post)}
+    assert stored == {pk: (body, user.pk) for pk, body in model.comments.bodies.items()}

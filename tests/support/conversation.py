@@ -127,16 +127,19 @@ def _match(expected: Any, text: str, comments: CommentsModel | None) -> tuple[in
         assert text == expected
         return None, False
     frame = json.loads(text)
+    labels = {name: expected[name] for name in ("topic", "ref") if name in expected}  # on /ws/
     if expected.get("type") == "error":
-        assert set(frame) == {"type", "code", "message"}, frame
+        assert set(frame) == {"type", "code", "message", *labels}, frame
         assert (frame["type"], frame["code"]) == ("error", expected["code"]), frame
+        assert {name: frame[name] for name in labels} == labels, frame
         assert isinstance(frame["message"], str), frame
         assert frame["message"].endswith("."), frame  # a sentence for a person
         return None, False
     if expected.get("type") == "comment_created":
         assert comments is not None
-        assert set(frame) == {"type", "comment_id", "client_id"}, frame
+        assert set(frame) == {"type", "comment_id", "client_id", *labels}, frame
         assert (frame["type"], frame["client_id"]) == ("comment_created", expected["client_id"]), frame
+        assert {name: frame[name] for name in labels} == labels, frame
         comment_id = frame["comment_id"]
         client_id = expected["client_id"]
         if client_id is not None and client_id in comments.by_client_id:

@@ -249,3 +249,139 @@ def new_comment_answer(message: dict[str, Any]) -> dict[str, Any]:
     ):
         return error("invalid_client_id")
     return {"type": "comment_created", "client_id": client_id, "body": body}
+
+
+# --- /ws/: one connection, many topics -------------------------------------------------
+
+_usable_bodies = st.sampled_from(["hello", " é ü ", "日本語", "a" * COMMENT_MAX_LENGTH])
+
+REF_MAX_LENGTH = 64
+MAX_ID = 2**63 - 1
+TOPIC_MESSAGES = ("subscribe", "unsubscribe", "new_comment", "typing")
+KNOWN_KINDS = {"notifications": False, "comments": True}  # kind -> keyed
+MISSING_POST = 999_999_999
+# A `since` past every id this run writes: the replay is empty, and its marker names `since`.
+FAR_SINCE = 2**62
+
+
+def topics_strategy(post_topic: str) -> st.SearchStrategy[Any]:
+    """Topics a client may name: the post's, notifications, others that are no topic, and no string at all."""
+    return st.one_of(
+        st.just(post_topic),
+        st.just(post_topic),
+        st.just("notifications"),
+        st.sampled_from([f"comments:{MISSING_POST}", "comments", "comments:", "comments:x", "comments:-1"]),
+        st.sampled_from(["notifications:1", "bogus", "", "x" * 200]),
+        st.text(max_size=10),
+        json_values,
+    )
+
+
+def topic_messages(post_topic: str) -> st.SearchStrategy[dict[str, Any]]:
+    """Messages of `/ws/`: mostly its own types, each field often of the wrong shape."""
+    fields = st.fixed_dictionaries(
+        {"topic": topics_strategy(post_topic)},
+        optional={
+            "since": st.one_of(
+                st.just(FAR_SINCE), st.just(FAR_SINCE), st.sampled_from([-1, "1", True, 1.5, MAX_ID + 1])
+            ),
+            "ref": st.one_of(
+                st.just("r1"), st.text(max_size=REF_MAX_LENGTH), st.text(max_size=REF_MAX_LENGTH + 2), json_values
+            ),
+            "body": st.one_of(_usable_bodies, _usable_bodies, _bodies),
+            "client_id": st.one_of(st.sampled_from(["c1", "c2"]), _client_ids),
+        },
+    )
+    return st.builds(
+        lambda type_, chosen, extra: _keep_following(post_topic, {**extra, "type": type_, **chosen}),
+        st.one_of(st.sampled_from(TOPIC_MESSAGES), st.sampled_from(TOPIC_MESSAGES), message_types),
+        fields,
+        st.dictionaries(st.text(max_size=6), json_values, max_size=2),
+    )
+
+
+def _keep_following(post_topic: str, message: dict[str, Any]) -> dict[str, Any]:
+    """
+    No unsubscribing from the post: a comment's broadcast, which travels through
+    the channel layer, could then arrive or not (tests/realtime/consumers/test_topics.py
+    covers unsubscribing).
+    """
+    if message["type"] == "unsubscribe" and message.get("topic") == post_topic:
+        return {**message, "topic": "notifications"}
+    return message
+
+
+def topic_frame_lists(post_topic: str) -> st.SearchStrategy[list[Frame]]:
+    """Frames for `/ws/`, half of the lists starting by following the post, so that its messages are answered."""
+    texts_of_messages = topic_messages(post_topic).map(lambda message: Frame("text", json.dumps(message)))
+    comments = new_comments.map(lambda message: Frame("text", json.dumps({**message, "topic": post_topic})))
+    lists = st.lists(texts_of_messages | texts_of_messages | comments | frames, min_size=1, max_size=8)
+    follow = Frame("text", json.dumps({"type": "subscribe", "topic": post_topic}))
+    return lists | lists.map(lambda rest: [follow, *rest])
+
+
+@dataclass
+class TopicsModel:
+    """What `/ws/` must answer, message by message: it remembers which topics the connection follows."""
+
+    post_topic: str
+    comments: CommentsModel = field(default_factory=CommentsModel)
+    followed: set[str] = field(default_factory=set)
+
+    def answers(self, frame: Frame) -> list[Any]:
+        content = json_content(frame)
+        if (
+            content is UNUSABLE
+            or not isinstance(content, dict)
+            or not isinstance(content.get("type"), str)
+            or content["type"] not in TOPIC_MESSAGES
+        ):
+            return token_answers(frame, writes_comments=False)
+        ref = content.get("ref")
+        if ref is not None and not (isinstance(ref, str) and len(ref) <= REF_MAX_LENGTH):
+            return [error("invalid_message")]
+        echo = {} if ref is None else {"ref": ref}
+        topic = self._topic(content.get("topic"))
+        if topic is None:
+            named = content.get("topic")
+            where = {"topic": named[: REF_MAX_LENGTH * 2]} if isinstance(named, str) else {}
+            return [{**error("unknown_topic"), **where, **echo}]
+        about = {"topic": topic, **echo}
+        kind = content["type"]
+        if kind == "subscribe":
+            return self._subscribe(topic, content, about)
+        if topic not in self.followed:
+            return [{**error("not_subscribed"), **about}]
+        if kind == "unsubscribe":
+            self.followed.discard(topic)
+            return [{"type": "unsubscribed", **about}]
+        if topic == "notifications":
+            return [{**error("unknown_type"), **about}]
+        if kind == "typing":
+            return []
+        answer = new_comment_answer(content)
+        return [{**answer, **about}]
+
+    def _topic(self, named: Any) -> str | None:
+        if not isinstance(named, str):
+            return None
+        kind, separator, key = named.partition(":")
+        if kind not in KNOWN_KINDS or bool(separator) != KNOWN_KINDS[kind]:
+            return None
+        if kind == "comments" and not (key.isascii() and key.isdigit() and len(key) <= 18):
+            return None
+        return named if kind == "notifications" else f"comments:{int(key)}"
+
+    def _subscribe(self, topic: str, content: dict[str, Any], about: dict[str, Any]) -> list[Any]:
+        if topic in self.followed:
+            return [{**error("already_subscribed"), **about}]
+        since = content.get("since")
+        if since is not None and (isinstance(since, bool) or not isinstance(since, int) or not 0 <= since <= MAX_ID):
+            return [{**error("invalid_since"), **about}]
+        if topic == f"comments:{MISSING_POST}":
+            return [{**error("not_found"), **about}]
+        self.followed.add(topic)
+        answers: list[Any] = [{"type": "subscribed", **about}]
+        if since is not None:
+            answers.append({"type": "replay_complete", "last_id": since, "truncated": False, "topic": topic})
+        return answers

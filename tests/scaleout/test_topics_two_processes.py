@@ -117,7 +117,9 @@ async def test_churning_subscriptions_while_comments_flow_loses_and_leaks_nothin
     comment arrives exactly once, in order.
     """
     first, second = servers
-    topic, written, seen = f"comments:{post.pk}", [], []
+    topic = f"comments:{post.pk}"
+    written: list[int] = []
+    seen: list[int] = []
     writing_done = asyncio.Event()
 
     async def write() -> None:

@@ -81,7 +81,7 @@ async def test_ping_is_answered_and_unknown_types_list_new_comment(post: Post, t
     assert await communicator.receive_json_from() == {
         "type": "error",
         "code": "unknown_type",
-        "message": "Unknown message type 'comment'; this endpoint accepts: ping, pong, refresh, new_comment.",
+        "message": "Unknown message type 'comment'; this endpoint accepts: ping, pong, refresh, new_comment, typing.",
     }
     await communicator.disconnect()
 

@@ -149,6 +149,7 @@ async def test_a_replay_past_the_limit_is_truncated_with_the_newest_id(
     await ws.disconnect()
 
 
+@pytest.mark.usefixtures("in_memory_layer")  # reads the layer's groups
 async def test_a_connection_holds_one_channel_in_the_group_of_each_topic(post: Post, user: Any, token: str) -> None:
     other = await Post.objects.acreate(title="Another")
     ws = await connect(token)
@@ -179,6 +180,7 @@ async def test_unsubscribing_leaves_the_group_at_once_and_nothing_more_arrives(
     await ws.disconnect()
 
 
+@pytest.mark.usefixtures("in_memory_layer")  # reads the layer's groups
 async def test_an_event_of_a_topic_that_arrives_after_unsubscribing_is_dropped(
     post: Post, user: Any, token: str
 ) -> None:
@@ -334,6 +336,7 @@ async def test_a_post_that_does_not_exist_is_not_found_and_leaves_no_group(token
     await ws.disconnect()
 
 
+@pytest.mark.usefixtures("in_memory_layer")  # reads the layer's groups
 async def test_the_permission_hook_decides_who_may_subscribe(
     post: Post, token: str, other_user: Any, realtime_settings: Any
 ) -> None:

@@ -91,6 +91,41 @@ def open_browser(tmp_path: Path) -> Iterator[Callable[[], WebDriver]]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+# Installed before any script of a page runs: every WebSocket the page makes, its URL (without the
+# query) and how many are open at once, read back by `sockets()`.
+SOCKET_COUNTER = """
+(() => {
+  const Native = window.WebSocket;
+  const log = (window.__sockets = { urls: [], open: 0, mostOpen: 0 });
+  window.WebSocket = class extends Native {
+    constructor(url, protocols) {
+      super(url, protocols);
+      log.urls.push(String(url).split("?")[0]);
+      let opened = false;
+      this.addEventListener("open", () => {
+        opened = true;
+        log.open += 1;
+        log.mostOpen = Math.max(log.mostOpen, log.open);
+      });
+      this.addEventListener("close", () => {
+        if (opened) log.open -= 1;
+      });
+    }
+  };
+})();
+"""
+
+
+def count_sockets(driver: WebDriver) -> None:
+    """From the next page on, `sockets(driver)` tells which WebSockets the page opened."""
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": SOCKET_COUNTER})
+
+
+def sockets(driver: WebDriver) -> dict[str, Any]:
+    """{"urls": [...], "open": N, "mostOpen": N}: the page's WebSockets (see `count_sockets`)."""
+    return dict(driver.execute_script("return window.__sockets"))
+
+
 def wait_until(driver: WebDriver, condition: Callable[[WebDriver], Any], message: str) -> Any:
     return WebDriverWait(driver, WAIT_SECONDS, poll_frequency=0.05).until(condition, message)
 

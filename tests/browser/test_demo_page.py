@@ -1,9 +1,12 @@
 """
-The demo page at `/` in real headless Chromium against a live daphne: two
-sessions see each other's comments, moderation in the admin shows live, a
-killed and restarted server is reconnected and what was missed is replayed,
-notifications arrive, tokens are refreshed before they expire, and a user
-signed out elsewhere is refused rather than retried.
+The demo page at `/` in real headless Chromium against a live daphne: its two
+widgets (a post's comments, the user's notifications) share one socket to
+`/ws/`; two sessions see each other's comments, moderation in the admin shows
+live, a killed and restarted server is reconnected and what was missed on both
+topics is replayed, a replay truncated by REPLAY_LIMIT is filled from the
+history endpoint with nothing missing or doubled, notifications arrive, tokens
+are refreshed before they expire, and a user signed out elsewhere is refused
+rather than retried.
 """
 
 from __future__ import annotations
@@ -21,8 +24,18 @@ from selenium.webdriver.support.ui import Select
 
 from comments.models import Comment, Post
 from comments.services import comment_create, comments_hide
+from notifications.models import Notification
 from notifications.services import notify_user
-from tests.browser.conftest import PASSWORD, comment_texts, screenshot, sign_in, state, wait_until
+from tests.browser.conftest import (
+    PASSWORD,
+    comment_texts,
+    count_sockets,
+    screenshot,
+    sign_in,
+    sockets,
+    state,
+    wait_until,
+)
 from tests.support.live import LiveServer, start_daphne
 
 pytestmark = [pytest.mark.browser, pytest.mark.wire, pytest.mark.django_db(transaction=True)]
@@ -89,6 +102,20 @@ def test_two_sessions_see_each_others_comments(
     assert screenshot(first, "demo-page").stat().st_size > 0
 
 
+def test_both_widgets_share_one_socket_to_ws(
+    demo_server: LiveServer, open_browser: Browser, alice: Any, bob: Any, post: Post
+) -> None:
+    page = open_browser()
+    count_sockets(page)
+    sign_in(page, demo_server, "alice")
+    connected(page)
+    comment_create(post_id=post.pk, author=bob, body="A comment", client_id=None)
+    notify_user(alice, {"text": "A notification"})
+    shows(page, ["A comment"])
+    shows_notifications(page, ["A notification"])
+    assert sockets(page) == {"urls": [f"{demo_server.ws_url}/ws/"], "open": 1, "mostOpen": 1}
+
+
 def test_a_comment_hidden_in_the_admin_disappears_live_and_comes_back_when_shown(
     demo_server: LiveServer, open_browser: Browser, alice: Any, moderator: Any, post: Post
 ) -> None:
@@ -124,24 +151,66 @@ def test_a_killed_and_restarted_server_is_reconnected_and_what_was_missed_is_cau
     server = start_daphne(log_dir)
     try:
         page = open_browser()
+        count_sockets(page)
         sign_in(page, server, "alice")
         connected(page)
         post_comment(page, "Before the crash")
+        notify_user(alice, {"text": "Before the crash"})
         shows(page, ["Rude, hidden while the page is away", "Before the crash"])
+        shows_notifications(page, ["Before the crash"])
 
         server.process.send_signal(signal.SIGKILL)
         server.process.wait(timeout=10)
-        wait_until(page, lambda d: state(d, "comments") == "reconnecting", "the page to notice")
+        wait_until(page, lambda d: state(d, "comments") == state(d, "notifications") == "reconnecting", "the page")
         for text in ("Missed one", "Missed two"):  # written while the page is away
             comment_create(post_id=post.pk, author=bob, body=text, client_id=None)
         comments_hide(comments=Comment.objects.filter(pk=rude.pk))  # its live event reaches no one
+        notify_user(alice, {"text": "Missed while away"})
 
         server = start_daphne(log_dir, port=server.port)
         connected(page)
         shows(page, ["Before the crash", "Missed one", "Missed two"])
+        shows_notifications(page, ["Missed while away", "Before the crash"])
         post_comment(page, "After the restart")
         shows(page, ["Before the crash", "Missed one", "Missed two", "After the restart"])
         assert Comment.objects.count() == 5
+        # The notifications topic was resumed after the last id it had seen, on the same one socket.
+        newest = Notification.objects.latest("id").pk
+        assert page.execute_script("return window.demo.notifications.since") == newest
+        seen = sockets(page)
+        assert set(seen["urls"]) == {f"{server.ws_url}/ws/"}
+        assert (seen["open"], seen["mostOpen"]) == (1, 1)
+    finally:
+        server.stop()
+
+
+def test_a_truncated_replay_is_filled_from_the_history_with_nothing_missing_or_doubled(
+    django_db_setup: None, log_dir: Path, open_browser: Browser, alice: Any, bob: Any, post: Post
+) -> None:
+    """
+    With REPLAY_LIMIT 3, the page's replay of 8 comments is truncated. While the
+    history endpoint cannot be reached, two comments arrive live and are held;
+    once it answers, the page shows all ten in order, each delivered once.
+    """
+    written = [comment_create(post_id=post.pk, author=bob, body=f"Old {n}", client_id=None)[0] for n in range(8)]
+    server = start_daphne(log_dir, env={"REPLAY_LIMIT": "3"})
+    try:
+        page = open_browser()
+        page.execute_cdp_cmd("Network.enable", {})
+        page.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/realtime/history/*"]})
+        sign_in(page, server, "alice")
+        connected(page)
+        wait_until(page, lambda d: d.execute_script("return window.demo.comments.feed.held !== null"), "the fill")
+        for n in range(2):
+            written.append(comment_create(post_id=post.pk, author=bob, body=f"Live {n}", client_id=None)[0])
+        wait_until(page, lambda d: d.execute_script("return window.demo.comments.feed.held.length") == 2, "held")
+        assert comment_texts(page) == []  # nothing live before the history
+
+        page.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+        bodies = [comment.body for comment in written]
+        shows(page, bodies)
+        assert page.execute_script("return window.demo.delivered") == [comment.pk for comment in written]
+        assert "GET /realtime/history/comments/" in server.log()
     finally:
         server.stop()
 
@@ -168,14 +237,11 @@ def test_tokens_are_refreshed_before_they_expire(
         sign_in(page, server, "alice")
         connected(page)
         started = time.monotonic()
-        # Past two lifetimes of the first token: without refresh both connections would be closed with 4401.
+        # Past two lifetimes of the first token: without refresh the connection would be closed with 4401.
         wait_until(page, lambda d: time.monotonic() - started > 11, "two token lifetimes")
         assert page.execute_script("return window.demo.closes") == []
-        assert page.execute_script("return [window.demo.comments.connects, window.demo.notifications.connects]") == [
-            1,
-            1,
-        ]
-        assert page.execute_script("return window.demo.refreshed") >= 4  # two per connection
+        assert page.execute_script("return window.demo.connection.connects") == 1
+        assert page.execute_script("return window.demo.refreshed") >= 2  # one connection: two refreshes
         assert "closed by the server with code 4401" not in server.log()
     finally:
         server.stop()
@@ -221,4 +287,52 @@ def test_the_clients_backoff_doubles_from_half_a_second_to_its_cap_with_jitter(
     assert delays == {
         "least": [250, 500, 1000, 2000, 4000, 8000, 15000, 15000, 15000],
         "most": [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000],
+    }
+
+
+def test_the_clients_subscriptions_fail_alone_and_a_topic_followed_again_gets_only_its_new_frames(
+    demo_server: LiveServer, open_browser: Browser, alice: Any, bob: Any, post: Post
+) -> None:
+    """
+    On a connection of its own: a subscription the server refuses (no such
+    post) fails with its error and is not sent again; a topic unsubscribed and
+    at once subscribed again gets nothing of the old subscription (here: the
+    error answering its last message), only its own frames.
+    """
+    page = open_browser()
+    sign_in(page, demo_server, "alice")
+    connected(page)
+    script = """
+        const [postId, done] = arguments;
+        import("/static/realtime/client.js").then(({ RealtimeConnection }) => {
+          const connection = new RealtimeConnection("/ws/");
+          const seen = [];
+          const missing = connection.subscribe("comments:999999999");
+          missing.addEventListener("error", (event) => seen.push(["missing", event.detail.code, missing.state]));
+          const first = connection.subscribe(`comments:${postId}`);
+          first.addEventListener("subscribed", () => {
+            first.send({ type: "new_comment", body: "" }); // its error comes after the unsubscribe: not again's
+            first.unsubscribe();
+            const again = connection.subscribe(`comments:${postId}`, { since: 0 });
+            again.addEventListener("message", (event) => seen.push(["again", event.detail.type]));
+            again.addEventListener("replay_complete", () => {
+              done({ seen, topics: [...connection.subscriptions.keys()], first: first.state, again: again.state });
+              connection.close();
+            });
+          });
+          connection.start();
+        });
+    """
+    comment_create(post_id=post.pk, author=bob, body="Already there", client_id=None)
+    outcome = page.execute_async_script(script, post.pk)
+    assert outcome == {
+        "seen": [
+            ["missing", "not_found", "failed"],
+            ["again", "subscribed"],
+            ["again", "comment"],
+            ["again", "replay_complete"],
+        ],
+        "topics": [f"comments:{post.pk}"],
+        "first": "unsubscribed",
+        "again": "subscribed",
     }

@@ -1,22 +1,29 @@
-// The demo page: live comments of one post and the user's notifications, through
-// the project's JavaScript client. Everything the server sends is rendered with
-// textContent, never as HTML.
-import { RealtimeSocket } from "../realtime/client.js";
+// The demo page: live comments of one post and the user's notifications, two
+// topics on one connection to /ws/ (the project's JavaScript client).
+// Everything the server sends is rendered with textContent, never as HTML.
+import { RealtimeConnection } from "../realtime/client.js";
 
 const config = JSON.parse(document.getElementById("demo-config").textContent);
-const tokenUrl = config.tokenUrl;
-// What the page's connections went through, for a look in the console (and the browser tests).
-window.demo = { closes: [], refreshed: 0 };
+const connection = new RealtimeConnection("/ws/", { tokenUrl: config.tokenUrl });
+// What the page's connection went through, for a look in the console (and the browser tests):
+// its close codes, the refreshes of its token, and the comment ids delivered, in order.
+window.demo = { connection, closes: [], refreshed: 0, delivered: [] };
+connection.addEventListener("close", (event) => window.demo.closes.push(event.detail.code));
+connection.addEventListener("refreshed", () => {
+  window.demo.refreshed += 1;
+});
 
-function showState(element, socket) {
-  socket.addEventListener("state", (event) => {
-    element.dataset.state = event.detail.state;
-    element.textContent = event.detail.state;
-  });
-  socket.addEventListener("close", (event) => window.demo.closes.push(event.detail.code));
-  socket.addEventListener("refreshed", () => {
-    window.demo.refreshed += 1;
-  });
+// A widget's state: the connection's, and "connected" once its topic is subscribed.
+function showState(element, subscription) {
+  const update = () => {
+    let state = connection.state;
+    if (state === "connected") state = subscription.state === "subscribed" ? "connected" : subscription.state;
+    element.dataset.state = state;
+    element.textContent = state;
+  };
+  connection.addEventListener("state", update);
+  subscription.addEventListener("state", update);
+  update();
 }
 
 function time(iso) {
@@ -33,19 +40,15 @@ if (config.postId !== null) {
   const RETRYABLE = new Set(["unavailable", "rate_limited"]);
   const RESEND_DELAY = 2000;
   const pending = new Map(); // client_id -> body: sent, not yet acknowledged
-  let inFlight = []; // client_ids sent on this connection, in order: the server answers each in turn
+  const inFlight = new Set(); // client_ids sent on this subscription, not yet answered
   let resendTimer = null;
-  // Every (re)connect replays the post's visible comments (since=0, so the position
-  // never moves): moderation events are live only, and a comment hidden or shown
-  // again while the page was away must be caught up with too.
-  const comments = new RealtimeSocket(`/ws/live-comments/${config.postId}`, {
-    tokenUrl,
-    since: 0,
-    position: () => undefined,
-  });
+  // Every (re)subscription replays the post's visible comments (since 0, resume: false):
+  // moderation events are live only, and a comment hidden or shown again while the
+  // page was away must be caught up with too.
+  const comments = connection.subscribe(`comments:${config.postId}`, { since: 0, resume: false });
   showState(document.getElementById("comments-state"), comments);
   window.demo.comments = comments;
-  let replayed = null; // ids seen since the last connect, until the replay is known to be over
+  let replayed = null; // ids replayed since the last subscribe, until its replay_complete
 
   const render = (comment) => {
     const item = document.createElement("li");
@@ -76,12 +79,14 @@ if (config.postId !== null) {
 
   const pendingItem = (clientId) => list.querySelector(`li.pending[data-client-id="${CSS.escape(clientId)}"]`);
 
+  // The client_id doubles as the message's ref: its ack or error frame names it.
   const sendComment = (clientId) => {
-    if (comments.send({ type: "new_comment", body: pending.get(clientId), client_id: clientId })) inFlight.push(clientId);
+    const message = { type: "new_comment", body: pending.get(clientId), client_id: clientId, ref: clientId };
+    if (comments.send(message)) inFlight.add(clientId);
   };
 
   const sendPending = () => {
-    for (const clientId of pending.keys()) if (!inFlight.includes(clientId)) sendComment(clientId);
+    for (const clientId of pending.keys()) if (!inFlight.has(clientId)) sendComment(clientId);
   };
 
   const resendLater = () => {
@@ -92,52 +97,50 @@ if (config.postId !== null) {
     }, RESEND_DELAY);
   };
 
-  comments.addEventListener("comment", (event) => place(event.detail.comment));
+  comments.addEventListener("comment", (event) => {
+    window.demo.delivered.push(event.detail.comment.id);
+    place(event.detail.comment);
+  });
   comments.addEventListener("comment_unhidden", (event) => place(event.detail.comment));
   comments.addEventListener("comment_hidden", (event) => remove(event.detail.comment_id));
   comments.addEventListener("comment_deleted", (event) => remove(event.detail.comment_id));
   comments.addEventListener("comment_created", (event) => {
     const clientId = event.detail.client_id;
-    inFlight = inFlight.filter((id) => id !== clientId);
+    inFlight.delete(clientId);
     pending.delete(clientId);
     pendingItem(clientId)?.remove();
   });
-  // An error frame answers the oldest message still in flight (the server handles them in order).
   comments.addEventListener("error", (event) => {
-    const { code, message } = event.detail;
-    const clientId = inFlight.shift();
+    const { code, message, ref } = event.detail;
     errorLine.hidden = false;
     errorLine.textContent = message;
-    if (clientId === undefined) return;
+    if (ref === undefined || !inFlight.delete(ref)) return; // not about a comment (the subscribe was refused)
     if (RETRYABLE.has(code)) {
       resendLater(); // kept: sent again with the same client_id
     } else {
-      pending.delete(clientId); // refused for good (too long, say): shown as such, not resent
-      const item = pendingItem(clientId);
+      pending.delete(ref); // refused for good (too long, say): shown as such, not resent
+      const item = pendingItem(ref);
       if (item) {
         item.className = "failed";
         item.textContent = `${item.dataset.body} (not posted: ${message})`;
       }
     }
   });
-  // The server answers a ping after everything it sent before: here, the replay.
   // Whatever is shown but was not replayed was hidden or deleted meanwhile.
-  comments.addEventListener("pong", () => {
+  comments.addEventListener("replay_complete", () => {
     if (replayed === null) return;
     for (const item of list.querySelectorAll("li[data-id]")) {
       if (!replayed.has(Number(item.dataset.id))) item.remove();
     }
     replayed = null;
   });
-  // After a (re)connect, whatever was not acknowledged is sent again: the same
+  // After a (re)subscribe, whatever was not acknowledged is sent again: the same
   // client_id makes a comment that did land the first time come back as its ack.
-  comments.addEventListener("state", (event) => {
-    if (event.detail.state !== "connected") return;
-    inFlight = [];
+  comments.addEventListener("subscribe", () => {
+    inFlight.clear();
     replayed = new Set();
-    comments.send({ type: "ping" });
-    sendPending();
   });
+  comments.addEventListener("subscribed", sendPending);
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -155,14 +158,12 @@ if (config.postId !== null) {
     sendComment(clientId);
     body.value = "";
   });
-
-  comments.start();
 }
 
 // --- Notifications --------------------------------------------------------------
 
 const notificationList = document.getElementById("notifications");
-const notifications = new RealtimeSocket("/ws/notifications", { tokenUrl, since: 0 });
+const notifications = connection.subscribe("notifications", { since: 0 });
 showState(document.getElementById("notifications-state"), notifications);
 window.demo.notifications = notifications;
 notifications.addEventListener("notification", (event) => {
@@ -179,4 +180,5 @@ notifications.addEventListener("notification", (event) => {
   item.append(when, text);
   notificationList.prepend(item);
 });
-notifications.start();
+
+connection.start();

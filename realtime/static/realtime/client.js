@@ -1,11 +1,20 @@
 // A dependency-free client for this project's token endpoints (README, "Using it
-// from your Django site"). An ES module: import { RealtimeSocket } from "/static/realtime/client.js".
+// from your Django site"). An ES module:
 //
-// It gets a token from the site's token endpoint (session auth), connects with
-// the token in the subprotocols (realtime.v1 + bearer.<jwt>), answers the
-// server's heartbeat pings, refreshes the token before it expires, and, when
-// the connection drops, reconnects with jittered exponential backoff and
-// resumes with ?since=<last id seen>, so nothing is lost.
+//   import { RealtimeConnection, RealtimeSocket } from "/static/realtime/client.js";
+//
+// RealtimeConnection: one socket to /ws/ that follows many topics
+//   (connection.subscribe("comments:42", { since: 0 }) -> a Subscription).
+// RealtimeSocket: one socket to one per-feed endpoint (/ws/notifications, /ws/live-comments/<id>).
+//
+// Both get a token from the site's token endpoint (session auth), connect with
+// the token in the subprotocols (realtime.v1 + bearer.<jwt>), answer the
+// server's heartbeat pings, refresh the token before it expires, and, when the
+// connection drops, reconnect with jittered exponential backoff and resume each
+// feed after the last id seen there, so nothing is lost. A replay the server
+// truncated (more than its REPLAY_LIMIT entries) is read from the history
+// endpoint and delivered, in order, before the live entries that came meanwhile:
+// every entry exactly once.
 //
 // States (the "state" event, and .state): "connecting", "connected",
 // "reconnecting" (waiting to try again), "refused" (the token endpoint said the
@@ -20,15 +29,18 @@ export const RECONNECT_CODES = new Set([1001, 1006, 1011, 1012, 1013, 4012, 4401
 
 const DEFAULTS = {
   tokenUrl: "/realtime/token/",
+  historyBase: "/realtime/history/", // RealtimeConnection: a topic "kind:key" is read from <historyBase>kind/key
+  history: null, // RealtimeSocket: the history URL of its feed, to fill truncated replays
   minDelay: 500, // ms, first retry (before jitter)
   maxDelay: 30000, // ms, cap of the exponential backoff
   refreshAhead: 0.2, // refresh when this fraction of the token's lifetime is left
   since: null, // resume after this id on the first connect
+  resume: true, // reconnect after the last id seen (false: with `since` again, every time)
   stableAfter: 10000, // ms a connection must stay open before the backoff starts again from its first step
-  position: defaultPosition, // frame -> id to resume after, or undefined
+  position: defaultPosition, // frame -> the id of the feed entry it carries, or undefined
 };
 
-// The id a frame moves the resume position to: comments and notifications.
+// The id of the feed entry a frame carries: comments and notifications.
 export function defaultPosition(frame) {
   if (frame.type === "comment" && frame.comment) return frame.comment.id;
   if (frame.type === "notification") return frame.id;
@@ -64,6 +76,146 @@ export async function fetchToken(tokenUrl = DEFAULTS.tokenUrl) {
   return response.json(); // {token, expires_in, expires_at}
 }
 
+// A history page that could not be read; `retry` when trying again later may work.
+export class HistoryError extends Error {
+  constructor(message, retry) {
+    super(message);
+    this.retry = retry;
+  }
+}
+
+// One page of a feed's history: {items, next_after} (PROTOCOL.md, "History over HTTP").
+// The session cookie and, when there is one, the connection's token authenticate it.
+export async function fetchHistory(url, after, token) {
+  const headers = { Accept: "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(`${url}${url.includes("?") ? "&" : "?"}after=${after}&limit=500`, {
+      credentials: "same-origin",
+      headers,
+      cache: "no-store",
+    });
+  } catch (error) {
+    throw new HistoryError(`the history could not be fetched: ${error.message}`, true);
+  }
+  if (!response.ok) {
+    const retry = response.status >= 500 || response.status === 401 || response.status === 429;
+    throw new HistoryError(`the history endpoint answered HTTP ${response.status}`, retry);
+  }
+  return response.json();
+}
+
+// Where one feed stands, and its entries delivered exactly once and in order.
+//
+// `request()` gives the `since` to (re)subscribe with. After a truncated replay
+// (`replay_complete` with `truncated: true` and `last_id` H) the entries in
+// (since, H] are read from the history, page by page, and delivered first; the
+// frames that arrive meanwhile are held, then delivered after them. An entry
+// whose id is not above the last one delivered is a duplicate and dropped.
+class FeedCursor {
+  constructor({ since, resume, position, history, token, deliver, failed }) {
+    this.first = since; // the since of the first subscription
+    this.since = since; // the id of the last entry delivered (or the since asked for)
+    this.resume = resume;
+    this.position = position;
+    this.history = history; // () => URL of the feed's history, or null
+    this.token = token; // () => the current token string, or null
+    this.deliver = deliver; // frame -> void
+    this.failed = failed; // (frame) -> void: a history that cannot be read
+    this.held = null; // frames that arrived during a history fill
+    this.fills = 0; // bumped by every (re)subscription: an older fill's pages are dropped
+    this.timer = null;
+  }
+
+  // The `since` of a (re)subscription; anything held or being filled is dropped (the replay resends it).
+  request() {
+    this.fills += 1;
+    this.held = null;
+    clearTimeout(this.timer);
+    if (!this.resume) this.since = this.first;
+    return this.since;
+  }
+
+  stop() {
+    this.fills += 1;
+    this.held = null;
+    clearTimeout(this.timer);
+  }
+
+  receive(frame) {
+    if (this.held !== null) {
+      this.held.push(frame);
+      return;
+    }
+    if (frame.type === "replay_complete" && frame.truncated) {
+      this._startFill(frame);
+      return;
+    }
+    const id = this.position(frame);
+    if (id !== undefined) {
+      if (this.since != null && id <= this.since) return; // delivered already
+      this.since = id;
+    }
+    this.deliver(frame);
+  }
+
+  _startFill(complete) {
+    const url = this.history();
+    if (!url) {
+      this.deliver(complete); // nothing to read it from: the application decides
+      return;
+    }
+    this.held = [];
+    this._fill(this.fills, url, this.since ?? 0, complete, 0);
+  }
+
+  async _fill(fill, url, after, complete, failures) {
+    let cursor = after;
+    try {
+      for (;;) {
+        const page = await fetchHistory(url, cursor, this.token());
+        if (fill !== this.fills) return;
+        let reached = false;
+        for (const item of page.items) {
+          const id = this.position(item);
+          if (id === undefined || id > complete.last_id) {
+            reached = true;
+            break;
+          }
+          cursor = id;
+          if (this.since == null || id > this.since) {
+            this.since = id;
+            this.deliver(item);
+          }
+        }
+        if (reached || page.next_after == null || cursor >= complete.last_id) break;
+        cursor = page.next_after;
+      }
+    } catch (error) {
+      if (fill !== this.fills) return;
+      if (error instanceof HistoryError && !error.retry) {
+        this._release(complete, error.message);
+        return;
+      }
+      const delay = backoffDelay(failures, DEFAULTS.minDelay, DEFAULTS.maxDelay);
+      this.timer = setTimeout(() => this._fill(fill, url, cursor, complete, failures + 1), delay);
+      return;
+    }
+    this._release(complete, null);
+  }
+
+  // The fill is over: `replay_complete` (as if the replay had not been cut), then what was held.
+  _release(complete, failure) {
+    const held = this.held;
+    this.held = null;
+    if (failure !== null) this.failed(complete, failure);
+    if (this.since == null || this.since < complete.last_id) this.since = complete.last_id;
+    this.deliver({ ...complete, truncated: false, last_id: this.since, filled: true });
+    for (const frame of held) this.receive(frame);
+  }
+}
+
 export class RealtimeSocket extends EventTarget {
   // path: "/ws/notifications" or "/ws/live-comments/<post_id>" (or a full ws:// URL).
   // options: see DEFAULTS; getToken() may replace the fetch from tokenUrl.
@@ -72,7 +224,6 @@ export class RealtimeSocket extends EventTarget {
     this.options = { ...DEFAULTS, ...options };
     this.getToken = this.options.getToken || (() => fetchToken(this.options.tokenUrl));
     this.url = path.includes("://") ? path : `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}${path}`;
-    this.since = this.options.since;
     this.state = "closed";
     this.attempt = 0; // attempts since the last connection that stayed open (backoff step)
     this.connects = 0; // connections opened, ever
@@ -83,6 +234,20 @@ export class RealtimeSocket extends EventTarget {
     // Bumped by every connection attempt and by close(): whatever an older attempt
     // (its socket's handlers, its token fetch, its refresh) finishes later is ignored.
     this.generation = 0;
+    this.feed = new FeedCursor({
+      since: this.options.since,
+      resume: this.options.resume,
+      position: this.options.position,
+      history: () => this.options.history,
+      token: () => this.token?.token ?? null,
+      deliver: (frame) => this._emitFrame(frame),
+      failed: (complete, reason) => this._emit("history_failed", { ...complete, reason }),
+    });
+  }
+
+  // The id of the last entry delivered: what a reconnect resumes after.
+  get since() {
+    return this.feed.since;
   }
 
   // Open the connection, and keep it open until close(). Does nothing if already running.
@@ -110,6 +275,7 @@ export class RealtimeSocket extends EventTarget {
       socket.onopen = socket.onmessage = socket.onclose = null;
       socket.close(1000);
     }
+    this._closed();
     this._setState("closed");
   }
 
@@ -117,6 +283,12 @@ export class RealtimeSocket extends EventTarget {
 
   _current(generation) {
     return this.running && generation === this.generation;
+  }
+
+  // The URL of an attempt: the feed's resume position in `since`.
+  _attemptUrl() {
+    const since = this.feed.request();
+    return since == null ? this.url : `${this.url}${this.url.includes("?") ? "&" : "?"}since=${since}`;
   }
 
   async _connect() {
@@ -138,14 +310,14 @@ export class RealtimeSocket extends EventTarget {
       return;
     }
     if (!this._current(generation)) return;
-    const url = this.since == null ? this.url : `${this.url}${this.url.includes("?") ? "&" : "?"}since=${this.since}`;
-    const socket = new WebSocket(url, [SUBPROTOCOL, `bearer.${token.token}`]);
+    const socket = new WebSocket(this._attemptUrl(), [SUBPROTOCOL, `bearer.${token.token}`]);
     this.socket = socket;
     let opened = false;
     socket.onopen = () => {
       if (!this._current(generation)) return;
       opened = true;
       this.connects += 1;
+      this._opened();
       this._setState("connected");
       this._scheduleRefresh(generation);
       this.timers.stable = setTimeout(() => {
@@ -160,6 +332,7 @@ export class RealtimeSocket extends EventTarget {
       this.socket = null;
       clearTimeout(this.timers.refresh);
       clearTimeout(this.timers.stable);
+      this._closed();
       this._emit("close", { code: event.code, reason: event.reason, opened });
       if (!opened || RECONNECT_CODES.has(event.code)) this._retry();
       else {
@@ -185,6 +358,14 @@ export class RealtimeSocket extends EventTarget {
     this.timers.retry = setTimeout(() => this._connect(), delay);
   }
 
+  // The socket opened (before the "connected" state is announced).
+  _opened() {}
+
+  // The socket is gone (closed by either side, or by close()).
+  _closed() {
+    this.feed.stop();
+  }
+
   // --- An open connection -------------------------------------------------
 
   _receive(data) {
@@ -198,8 +379,15 @@ export class RealtimeSocket extends EventTarget {
       this.send({ type: "pong" });
       return;
     }
-    const position = this.options.position(frame);
-    if (position !== undefined && (this.since == null || position > this.since)) this.since = position;
+    this._route(frame);
+  }
+
+  // A frame of the connection's one feed.
+  _route(frame) {
+    this.feed.receive(frame);
+  }
+
+  _emitFrame(frame) {
     this._emit("message", frame);
     this._emit(frame.type, frame);
   }
@@ -247,5 +435,159 @@ export class RealtimeSocket extends EventTarget {
 
   _clearTimers() {
     for (const timer of Object.values(this.timers)) clearTimeout(timer);
+  }
+}
+
+// One connection to /ws/ for any number of topics (PROTOCOL.md, "One connection,
+// many topics"). subscribe() returns a Subscription, which emits its topic's
+// frames (as "message" and as their type) and keeps its own resume position.
+// After every (re)connect each subscription is sent again with the last id seen
+// on its topic. Frames about no topic (pong, refreshed, errors about the
+// connection) are emitted by the connection itself.
+export class RealtimeConnection extends RealtimeSocket {
+  constructor(path = "/ws/", options = {}) {
+    super(path, { ...options, since: null, history: null, position: () => undefined });
+    this.subscriptions = new Map(); // topic -> Subscription
+    // Topics unsubscribed on this socket whose "unsubscribed" has not come yet: their frames are dropped.
+    this.leaving = new Set();
+  }
+
+  // Follow `topic` ("notifications", "comments:42"); options: since, resume, position, history (a URL).
+  subscribe(topic, options = {}) {
+    if (this.subscriptions.has(topic)) throw new Error(`already subscribed to ${topic}`);
+    const subscription = new Subscription(this, topic, options);
+    this.subscriptions.set(topic, subscription);
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) subscription._subscribe();
+    return subscription;
+  }
+
+  // The history URL of `topic`: "comments:42" -> <historyBase>comments/42.
+  historyUrl(topic) {
+    return `${this.options.historyBase}${topic.split(":").map(encodeURIComponent).join("/")}`;
+  }
+
+  _opened() {
+    for (const subscription of this.subscriptions.values()) subscription._subscribe();
+  }
+
+  _closed() {
+    this.leaving.clear();
+    for (const subscription of this.subscriptions.values()) subscription._disconnected();
+  }
+
+  _route(frame) {
+    const topic = frame.topic;
+    if (topic === undefined) {
+      this._emitFrame(frame);
+    } else if (this.leaving.has(topic)) {
+      // The end of an earlier subscription: its answer to the unsubscribe, or the
+      // unsubscribe's not_subscribed when the subscribe itself had failed.
+      if (frame.type === "unsubscribed" || (frame.type === "error" && frame.code === "not_subscribed")) {
+        this.leaving.delete(topic);
+      }
+    } else {
+      this.subscriptions.get(topic)?._receive(frame); // none: a topic given up meanwhile
+    }
+  }
+
+  // Send an unsubscribe; until its answer, frames of the topic belong to the old subscription.
+  _leave(topic) {
+    if (this.send({ type: "unsubscribe", topic })) this.leaving.add(topic);
+  }
+
+  _forget(subscription) {
+    if (this.subscriptions.get(subscription.topic) === subscription) this.subscriptions.delete(subscription.topic);
+  }
+}
+
+// A topic followed on a RealtimeConnection. States (the "state" event, and
+// .state): "subscribing" (sent, or waiting for the connection), "subscribed",
+// "failed" (the server refused it: unknown_topic, not_found, forbidden,
+// too_many_topics...; the "error" event says why, and it is not sent again),
+// "unsubscribed". Every subscribe sent (the first, and one after each reconnect)
+// is also a "subscribe" event, with the since it asked for.
+export class Subscription extends EventTarget {
+  constructor(connection, topic, options = {}) {
+    super();
+    this.connection = connection;
+    this.topic = topic;
+    this.state = "subscribing";
+    const history = options.history ?? connection.historyUrl(topic);
+    this.feed = new FeedCursor({
+      since: options.since ?? null,
+      resume: options.resume ?? true,
+      position: options.position ?? defaultPosition,
+      history: () => history,
+      token: () => connection.token?.token ?? null,
+      // Entries read from the history carry no topic: the URL named it.
+      deliver: (frame) => this._emitFrame(frame.topic === undefined ? { ...frame, topic } : frame),
+      failed: (complete, reason) => this._emit("history_failed", { ...complete, reason }),
+    });
+  }
+
+  // The id of the last entry delivered on this topic: what a reconnect resumes after.
+  get since() {
+    return this.feed.since;
+  }
+
+  // Send a message about this topic ({type: "new_comment", body, client_id}, say); false when it cannot go now.
+  send(message) {
+    if (this.state !== "subscribed" && this.state !== "subscribing") return false;
+    return this.connection.send({ ...message, topic: this.topic });
+  }
+
+  unsubscribe() {
+    if (this.state === "unsubscribed") return;
+    this.feed.stop();
+    this.connection._forget(this);
+    if (this.state !== "failed") this.connection._leave(this.topic);
+    this._setState("unsubscribed");
+  }
+
+  _subscribe() {
+    if (this.state === "failed" || this.state === "unsubscribed") return;
+    const since = this.feed.request();
+    const message = { type: "subscribe", topic: this.topic };
+    if (since != null) message.since = since;
+    this._setState("subscribing");
+    this.connection.send(message);
+    this._emit("subscribe", { since: since ?? null });
+  }
+
+  _disconnected() {
+    this.feed.stop();
+    if (this.state === "subscribed") this._setState("subscribing");
+  }
+
+  _receive(frame) {
+    if (this.state === "subscribing") {
+      // The first answer about the topic after a subscribe is its answer; anything
+      // before it belongs to an earlier subscription of the same topic.
+      if (frame.type === "subscribed") {
+        this._setState("subscribed");
+        this._emitFrame(frame);
+      } else if (frame.type === "error") {
+        this.connection._forget(this);
+        this._setState("failed");
+        this._emitFrame(frame);
+      }
+      return;
+    }
+    if (this.state === "subscribed") this.feed.receive(frame);
+  }
+
+  _emitFrame(frame) {
+    this._emit("message", frame);
+    this._emit(frame.type, frame);
+  }
+
+  _setState(state) {
+    if (this.state === state) return;
+    this.state = state;
+    this._emit("state", { state });
+  }
+
+  _emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 }

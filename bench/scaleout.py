@@ -31,19 +31,25 @@ LAYER_SETTINGS = {"pubsub": "project.settings", "core": "bench.settings.redis_co
 CLIENT_PROCESSES = 4
 
 
-def fanout(layer: str, watchers: int, comments: int, interval: float) -> dict[str, Any]:
+def watching(via: str, post_id: int) -> tuple[str, list[str] | None]:
+    """Where a watcher of a post connects, and the topics it subscribes to there: per-feed, or /ws/ ("topics")."""
+    if via == "topics":
+        return "/ws/", [f"comments:{post_id}"]
+    return f"/ws/live-comments/{post_id}", None
+
+
+def fanout(layer: str, watchers: int, comments: int, interval: float, *, via: str = "live-comments") -> dict[str, Any]:
     seed = env.fresh_database(users=watchers + 1)
     tokens, post_id = seed.tokens, seed.post_ids[0]
+    path, subscribe = watching(via, post_id)
     server_env = env.server_env(DJANGO_SETTINGS_MODULE=LAYER_SETTINGS[layer])
     with env.workdir() as work:
         pair = [servers.daphne(f"daphne-{layer}-{n}", server_env, work) for n in range(2)]
         try:
-            urls = [
-                f"{pair[n % 2].ws_url}/ws/live-comments/{post_id}?token={token}" for n, token in enumerate(tokens[1:])
-            ]
+            urls = [f"{pair[n % 2].ws_url}{path}?token={token}" for n, token in enumerate(tokens[1:])]
             crowd = crowds.start(
                 work, urls, name="crowd", processes=CLIENT_PROCESSES, record_types=["comment"], deadline=300,
-                expect=comments,
+                expect=comments, subscribe=subscribe,
             )  # fmt: skip
             with env.ConnectionSampler() as sampler:
                 writer = env.spawn_client(
@@ -72,6 +78,7 @@ def fanout(layer: str, watchers: int, comments: int, interval: float) -> dict[st
     return {
         "scenario": "fanout",
         "layer": layer,
+        "via": via,
         "watchers": watchers,
         "comments_acked": len(written["acks"]),
         "writer_errors": len(written["errors"]),

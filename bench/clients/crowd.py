@@ -6,12 +6,16 @@ A crowd of WebSocket clients in one process, for benchmarks.
 Config (JSON): "urls" (one connection each), "concurrency" (handshakes in flight),
 "ready_file" (written once every connection is open or has failed), "deadline"
 (seconds, hard stop), "record_types" (frame types to record), "expect" (a
-connection ends after that many recorded frames), "result" (where the JSON result
-goes). SIGUSR1 ends the run.
+connection ends after that many recorded frames), "subscribe" (optional, for
+`/ws/`: topics each connection subscribes to once open; it counts as connected
+when every one is answered with `subscribed`, and as a failure, closed, when one
+is refused or not answered within SUBSCRIBE_TIMEOUT), "result" (where the JSON
+result goes). SIGUSR1 ends the run.
 
 Every connection answers the server's heartbeat pings. The result lists each
 recorded frame as [connection, id, monotonic time] (CLOCK_MONOTONIC is shared by
-the processes of one machine), handshake failures, and closes by code.
+the processes of one machine), handshake failures, closes by code, and the pings
+answered.
 """
 
 from __future__ import annotations
@@ -29,15 +33,22 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 PONG = '{"type":"pong"}'
+SUBSCRIBE_TIMEOUT = 60.0
+
+
+class SubscribeFailed(Exception):
+    """A topic refused (an error frame) or not answered: the reason, counted among the failures."""
 
 
 class Crowd:
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
+        self.record = set(config.get("record_types", []))
         self.frames: list[tuple[int, int, float]] = []
         self.failures: collections.Counter[str] = collections.Counter()
         self.closes: collections.Counter[str] = collections.Counter()
         self.connected = 0
+        self.pongs = 0
         self.stop = asyncio.Event()
 
     async def run(self) -> dict[str, Any]:
@@ -57,6 +68,7 @@ class Crowd:
             "connected": self.connected,
             "failures": dict(self.failures),
             "closes": dict(self.closes),
+            "pongs": self.pongs,
             "frames": self.frames,
         }
 
@@ -72,17 +84,48 @@ class Crowd:
             self.failures[type(error).__name__] += 1
             opened.set()
             return
+        try:
+            seen = await self.subscribe(index, ws)
+        except SubscribeFailed as failed:
+            self.failures[str(failed)] += 1
+            opened.set()
+            await ws.close()
+            return
         self.connected += 1
         opened.set()
         try:
-            await self.listen(index, ws)
+            await self.listen(index, ws, seen)
         finally:
             await ws.close()
 
-    async def listen(self, index: int, ws: ClientConnection) -> None:
-        record = set(self.config.get("record_types", []))
-        expect = self.config.get("expect")
+    async def subscribe(self, index: int, ws: ClientConnection) -> int:
+        """Subscribe to the config's topics and wait for every `subscribed`; the frames recorded meanwhile."""
+        topics: list[str] = self.config.get("subscribe") or []
+        pending = set(topics)
         seen = 0
+        try:
+            async with asyncio.timeout(SUBSCRIBE_TIMEOUT):
+                for topic in topics:
+                    await ws.send(json.dumps({"type": "subscribe", "topic": topic}))
+                while pending:
+                    text = await ws.recv()
+                    at = time.monotonic()
+                    frame = json.loads(text)
+                    kind = frame.get("type")
+                    if kind == "subscribed":
+                        pending.discard(frame.get("topic"))
+                    elif kind == "error":
+                        raise SubscribeFailed(f"subscribe {frame.get('code')}")
+                    else:
+                        seen += await self.take(index, ws, frame, at)
+        except TimeoutError:
+            raise SubscribeFailed("subscribe TimeoutError") from None
+        except ConnectionClosed as closed:
+            raise SubscribeFailed(f"subscribe closed {closed.rcvd.code if closed.rcvd else 1006}") from None
+        return seen
+
+    async def listen(self, index: int, ws: ClientConnection, seen: int = 0) -> None:
+        expect = self.config.get("expect")
         stop = asyncio.ensure_future(self.stop.wait())
         try:
             while True:
@@ -98,18 +141,23 @@ class Crowd:
                     self.closes[str(code)] += 1
                     return
                 at = time.monotonic()
-                frame = json.loads(text)
-                kind = frame.get("type")
-                if kind == "ping":
-                    await ws.send(PONG)
-                elif kind in record:
-                    item = frame.get("comment") or frame
-                    self.frames.append((index, item["id"], at))
-                    seen += 1
-                    if expect is not None and seen >= expect:
-                        return
+                seen += await self.take(index, ws, json.loads(text), at)
+                if expect is not None and seen >= expect:
+                    return
         finally:
             stop.cancel()
+
+    async def take(self, index: int, ws: ClientConnection, frame: dict[str, Any], at: float) -> int:
+        """Answer a heartbeat ping, record a frame of the recorded types: 1 when it was recorded."""
+        kind = frame.get("type")
+        if kind == "ping":
+            await ws.send(PONG)
+            self.pongs += 1
+        elif kind in self.record:
+            item = frame.get("comment") or frame
+            self.frames.append((index, item["id"], at))
+            return 1
+        return 0
 
 
 def main() -> None:

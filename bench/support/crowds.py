@@ -54,8 +54,12 @@ def start(
     deadline: float,
     expect: int | None = None,
     ready_timeout: float = 600,
+    subscribe: list[str] | None = None,
 ) -> Crowds:
-    """One connection per URL, the URLs dealt round-robin over `processes` client processes."""
+    """
+    One connection per URL, the URLs dealt round-robin over `processes` client processes. With `subscribe`
+    (topics of `/ws/`), each connection subscribes to them and is open once every one is `subscribed`.
+    """
     shares = [urls[n::processes] for n in range(processes)]
     crowds = Crowds(work, name, shares, [])
     for n, share in enumerate(shares):
@@ -66,6 +70,7 @@ def start(
             "deadline": deadline,
             "record_types": record_types,
             "expect": expect,
+            "subscribe": subscribe or [],
             "result": str(crowds._result(n)),
         }
         crowds.processes.append(env.spawn_client("bench.clients.crowd", config, work, f"{name}-{n}"))

@@ -29,6 +29,8 @@ from bench.support import crowds, servers
 from bench.support import environment as env
 
 WRITERS = 4
+# Loopback addresses each client process's connections come from.
+SOURCE_ADDRESSES = 8
 WRITE_INTERVAL = 2.0  # per writer: half of the default comment budget (RATE_LIMIT_COMMENTS_PER_SECOND=1)
 MEMORY_SAMPLE_SECONDS = 10.0
 SETTLE_SECONDS = 5.0
@@ -96,6 +98,9 @@ def soak(connections: int, minutes: float, heartbeat: float) -> dict[str, Any]:
                     processes=CLIENT_PROCESSES,
                     record_types=["comment"],
                     deadline=seconds + 600,
+                    # The server's default limits hold, the per-address cap included: the crowd comes from
+                    # many addresses, as real clients do (1,000 a process from one address is the cap).
+                    source_addresses=SOURCE_ADDRESSES,
                 )
                 time.sleep(SETTLE_SECONDS)
                 with MemorySampler(pair) as memory:

@@ -9,7 +9,9 @@ Config (JSON): "urls" (one connection each), "concurrency" (handshakes in flight
 connection ends after that many recorded frames), "subscribe" (optional, for
 `/ws/`: topics each connection subscribes to once open; it counts as connected
 when every one is answered with `subscribed`, and as a failure, closed, when one
-is refused or not answered within SUBSCRIBE_TIMEOUT), "result" (where the JSON
+is refused or not answered within SUBSCRIBE_TIMEOUT), "source_addresses"
+(optional: connections come from that many loopback addresses, 127.1.<process>.N,
+as many clients' would, instead of all from 127.0.0.1), "result" (where the JSON
 result goes). SIGUSR1 ends the run.
 
 Every connection answers the server's heartbeat pings. The result lists each
@@ -75,7 +77,9 @@ class Crowd:
     async def client(self, index: int, url: str, gate: asyncio.Semaphore, opened: asyncio.Event) -> None:
         try:
             async with gate:
-                ws = await connect(url, open_timeout=60, ping_interval=None, max_queue=None)
+                ws = await connect(
+                    url, open_timeout=60, ping_interval=None, max_queue=None, local_addr=self.source_address(index)
+                )
         except InvalidStatus as refused:
             self.failures[f"http {refused.response.status_code}"] += 1
             opened.set()
@@ -97,6 +101,12 @@ class Crowd:
             await self.listen(index, ws, seen)
         finally:
             await ws.close()
+
+    def source_address(self, index: int) -> tuple[str, int] | None:
+        spread = self.config.get("source_addresses") or 0
+        if not spread:
+            return None
+        return (f"127.1.{self.config['process']}.{1 + index % spread}", 0)
 
     async def subscribe(self, index: int, ws: ClientConnection) -> int:
         """Subscribe to the config's topics and wait for every `subscribed`; the frames recorded meanwhile."""

@@ -55,10 +55,12 @@ def start(
     expect: int | None = None,
     ready_timeout: float = 600,
     subscribe: list[str] | None = None,
+    source_addresses: int = 0,
 ) -> Crowds:
     """
     One connection per URL, the URLs dealt round-robin over `processes` client processes. With `subscribe`
-    (topics of `/ws/`), each connection subscribes to them and is open once every one is `subscribed`.
+    (topics of `/ws/`), each connection subscribes to them and is open once every one is `subscribed`. With
+    `source_addresses`, each process's connections come from that many loopback addresses (bench/clients/crowd.py).
     """
     shares = [urls[n::processes] for n in range(processes)]
     crowds = Crowds(work, name, shares, [])
@@ -71,6 +73,8 @@ def start(
             "record_types": record_types,
             "expect": expect,
             "subscribe": subscribe or [],
+            "source_addresses": source_addresses,
+            "process": n,
             "result": str(crowds._result(n)),
         }
         crowds.processes.append(env.spawn_client("bench.clients.crowd", config, work, f"{name}-{n}"))

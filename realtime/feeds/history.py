@@ -82,6 +82,8 @@ def history_view(kind: TopicKind, *, key_argument: str | None = None) -> History
             return _unavailable(error, request)
         topic = kind.topic(key)
         source = kind.source(key)
+        if source is None:
+            return _answer({"error": "not_found", "message": f"{topic} is live only: it has no history."}, status=404)
         try:
             mark = await source.high_water()
             if mark is None:

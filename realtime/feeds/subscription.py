@@ -7,6 +7,10 @@ A subscription joins the feed's channel-layer group, opens its sequenced feed
 no duplicate), takes its place in the feed checks (feeds/checks.py), and
 leaves all of it when it ends. On `/ws/` it labels every frame about its topic
 with `"topic"`; on a per-feed endpoint (`label=None`) frames go out as they are.
+
+A topic of a kind with no source (`TopicKind.source` returns None) is live
+only: nothing stored, nothing replayed (a `since` gets an empty replay), its
+events sent as they come.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from realtime.conf import realtime_settings
 from realtime.feeds import checks
-from realtime.feeds.sequenced import FeedSource, SequencedFeed
+from realtime.feeds.sequenced import FeedSource, ReplayComplete, SequencedFeed
 from realtime.types import Message
 
 if TYPE_CHECKING:
@@ -33,18 +37,21 @@ class Subscription:
         self.key = key
         self.topic = kind.topic(key)
         self.label = label
-        self.source: FeedSource = kind.source(key)
+        self.source: FeedSource | None = kind.source(key)
         self.group = kind.group(key)
-        self.feed = SequencedFeed(self.source, self.send_entry)
+        self.feed = None if self.source is None else SequencedFeed(self.source, self.send_entry)
         self._watched = False
 
     async def open(self) -> None:
         """Join the group, then read the high-water mark (`FeedNotFound` when the key does not exist)."""
         await self.consumer.join_group(self.group)
-        await self.feed.open()
+        if self.feed is not None:
+            await self.feed.open()
 
     def watch(self) -> None:
         """From now on the feed checks catch this subscription up with the database."""
+        if self.source is None:
+            return
         checks.watch(self.consumer.hub, self.source.kind, self.source.key, self)
         self._watched = True
 
@@ -54,21 +61,26 @@ class Subscription:
         await self.consumer.leave_group(self.group)
 
     def stop_watching(self) -> None:
-        if self._watched:
+        if self._watched and self.source is not None:
             checks.unwatch(self.consumer.hub, self.source.kind, self.source.key, self)
             self._watched = False
 
     async def replay(self, since_id: int) -> None:
         """The entries after `since_id` (or, past REPLAY_LIMIT, none of them), then `replay_complete`."""
-        complete = await self.feed.replay(since_id, limit=realtime_settings.REPLAY_LIMIT)
+        if self.feed is None:
+            complete: ReplayComplete = {"type": "replay_complete", "last_id": since_id, "truncated": False}
+        else:
+            complete = await self.feed.replay(since_id, limit=realtime_settings.REPLAY_LIMIT)
         await self.send(dict(complete))
 
     async def live(self, seq: int, frame: dict[str, Any]) -> None:
         """A live event for the feed's entry `seq`."""
+        assert self.feed is not None, f"{self.topic} is live only: send its events with send()"
         await self.feed.live(seq, frame)
 
     async def catch_up(self, upto: int) -> None:
-        await self.feed.catch_up(upto)
+        if self.feed is not None:
+            await self.feed.catch_up(upto)
 
     async def send_entry(self, frame: dict[str, Any]) -> None:
         """An entry of the feed, once the client has read what went before (WebSocketConsumer.until_writable)."""
@@ -84,7 +96,7 @@ class Subscription:
     # What the feed checks ask of a watcher (feeds/checks.py).
 
     def feed_position(self) -> int:
-        return self.feed.delivered_seq
+        return 0 if self.feed is None else self.feed.delivered_seq
 
     def handle_local_event(self, event: Message) -> None:
         self.consumer.handle_local_event({**event, "topic": self.topic})

@@ -10,7 +10,8 @@ feature's own endpoint (consumers/feed.py), with the same replay, gap filling
 and feed checks (feeds/subscription.py). A kind says:
 
 - how to read a key from a topic's name (`parse`), for which user;
-- where its entries are (`source`) and which channel-layer group announces
+- where its entries are (`source`; None for a kind that is live only:
+  nothing stored, nothing replayed) and which channel-layer group announces
   them (`group`);
 - what the site's permission hook is asked (`permission_topic`);
 - which channel-layer events it handles (`events`: event type -> method
@@ -54,7 +55,8 @@ class TopicKind:
     def topic(self, key: Hashable) -> str:
         return f"{self.name}{SEPARATOR}{key}" if self.keyed else self.name
 
-    def source(self, key: Hashable) -> FeedSource:
+    def source(self, key: Hashable) -> FeedSource | None:
+        """The key's stored entries; None: the kind is live only (its events go out with `Subscription.send`)."""
         raise NotImplementedError
 
     def group(self, key: Hashable) -> str:
@@ -72,6 +74,12 @@ def register_topic_kind(kind: TopicKind) -> None:
     known = _kinds.setdefault(kind.name, kind)
     if known is not kind:
         raise ValueError(f"A topic kind named {kind.name!r} is already registered")
+
+
+def unregister_topic_kind(kind: TopicKind) -> None:
+    """Forget `kind` (a test's own kind, say: realtime.testing.topic_kind_registered)."""
+    if _kinds.get(kind.name) is kind:
+        del _kinds[kind.name]
 
 
 def topic_kinds() -> dict[str, TopicKind]:

@@ -135,7 +135,8 @@ def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("daphne-logs")
 
 
-# A daphne with small limits, for the tests of limits (tests/realtime/limits, tests/realtime/server):
+# A plain daphne (`daphne project.asgi:application`, as a host runs it: the bounds must hold without
+# `manage.py serve`) with small limits, for the tests of limits (tests/realtime/limits, tests/realtime/server):
 # a message size of 1 KiB; a message budget of two with one strike (so frames: twenty); a send buffer
 # of 128 KiB; handshakes within 1 s; three connections per address; a heartbeat of 0.5 s (so a
 # replay nobody reads is given up after 0.75 s). Each test stays within two messages per connection
@@ -157,7 +158,7 @@ GUARDED_LIMITS = {
 
 @pytest.fixture(scope="session")
 def guarded_server(django_db_setup: None, log_dir: Path) -> Iterator[LiveServer]:
-    server = start_daphne(log_dir, env=GUARDED_LIMITS)
+    server = start_daphne(log_dir, env=GUARDED_LIMITS, plain=True)
     yield server
     server.stop()
 

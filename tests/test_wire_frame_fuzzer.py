@@ -30,7 +30,8 @@ FUZZ = settings(
 )
 READ_TIMEOUT = 2.0
 
-payloads = st.one_of(st.binary(max_size=64), st.sampled_from([b"", b"{}", b'{"type":"ping"}', b"\xff\xfe", b"x" * 200]))
+MESSAGES = [b"", b"{}", b'{"type":"ping"}', b'{"type":"subscribe","topic":"notifications"}', b"\xff\xfe", b"x" * 200]
+payloads = st.one_of(st.binary(max_size=64), st.sampled_from(MESSAGES))
 frames = st.builds(
     rawws.frame,
     opcode=st.one_of(st.sampled_from([0, 1, 2, 8, 9, 10]), st.integers(0, 15)),
@@ -76,11 +77,17 @@ def converse(server: LiveServer, path: str, data: bytes, cuts: list[int]) -> lis
 @pytest.fixture
 def paths(user: Any, post: Any) -> list[str]:
     token = issue_token(user)
-    return ["/ws/echo", "/ws/json", f"/ws/notifications?token={token}", f"/ws/live-comments/{post.pk}?token={token}"]
+    return [
+        "/ws/echo",
+        "/ws/json",
+        f"/ws/notifications?token={token}",
+        f"/ws/live-comments/{post.pk}?token={token}",
+        f"/ws/?token={token}",
+    ]
 
 
 @FUZZ
-@given(data=pieces, cuts=st.lists(st.integers(0, 10_000), max_size=6), which=st.integers(0, 3))
+@given(data=pieces, cuts=st.lists(st.integers(0, 10_000), max_size=6), which=st.integers(0, 4))
 def test_no_frames_crash_the_server_or_close_with_1011(
     daphne_server: LiveServer, paths: list[str], data: list[bytes], cuts: list[int], which: int
 ) -> None:

@@ -112,6 +112,8 @@ class RedisSlots:
                     await pipe.execute()
             except (redis.RedisError, OSError):
                 logger.warning("Could not renew connection leases in Redis; retrying in %s s", RENEW_SECONDS)
+            except Exception:  # never dies silently: the leases of every open connection depend on it
+                logger.exception("Renewing connection leases in Redis failed; retrying in %s s", RENEW_SECONDS)
 
     async def close(self) -> None:
         if self.renewer is not None:

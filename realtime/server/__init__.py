@@ -12,7 +12,9 @@ logging, applied by `manage.py serve` or by the one call a host makes in its
   (shutdown.py; daphne 4.2.3's own step fails with a KeyError);
 - the bounds only the server can enforce (PROTOCOL.md, "Slow and hostile
   clients"): bytes waiting to be written (backpressure.py), a deadline for
-  request heads (handshake.py), frames per message and per second (frames.py).
+  request heads (handshake.py), frames per message and per second (frames.py),
+  the size of a message (sizes.py: `WEBSOCKET_MAX_MESSAGE_SIZE`, which plain
+  daphne would not know).
 
 Under plain `daphne` without `install()` everything still works, less tuned
 and less guarded: clients see 1006 instead of 4012 on a restart (and
@@ -23,7 +25,7 @@ token, and none of the bounds above holds: call it in `asgi.py`.
 
 from __future__ import annotations
 
-from realtime.server import autobahn, backpressure, frames, handshake, outages, redaction, shutdown
+from realtime.server import autobahn, backpressure, frames, handshake, outages, redaction, shutdown, sizes
 
 
 def install() -> None:
@@ -36,3 +38,4 @@ def install() -> None:
     backpressure.install()
     handshake.install()
     frames.install()
+    sizes.install()

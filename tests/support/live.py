@@ -80,7 +80,13 @@ def start_daphne(
     env: dict[str, str] | None = None,
     args: tuple[str, ...] = (),
     port: int | None = None,
+    plain: bool = False,
 ) -> LiveServer:
+    """
+    daphne on the test database, through `manage.py serve`, or, `plain`, as a host
+    runs it: `daphne <application>`, with nothing but the application's own
+    `realtime.server.install()` (PROTOCOL.md: every bound holds under plain daphne).
+    """
     port = port or free_port()
     log_path = log_dir / f"daphne-{port}.log"
     process_env = {
@@ -91,7 +97,10 @@ def start_daphne(
         **(env or {}),
     }
     dotted = application.replace(":", ".")
-    command = [sys.executable, "manage.py", "serve", "--port", str(port), "--application", dotted, "--", *args]
+    if plain:
+        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *args, application]
+    else:
+        command = [sys.executable, "manage.py", "serve", "--port", str(port), "--application", dotted, "--", *args]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command, cwd=settings.BASE_DIR, env=process_env, stdout=log, stderr=subprocess.STDOUT

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -27,3 +28,14 @@ async def receive_presence_state_over_the_wire(ws: Any, topic: str, user: Any | 
     """The same, from a `websockets` client."""
     frame = json.loads(await ws.recv())
     assert is_state_with(frame, topic, user), frame
+
+
+PRESENCE_FRAMES = ("presence_state", "presence_diff")
+
+
+async def next_frame_but_presence(ws: Any, wait: float = 10) -> dict[str, Any]:
+    """The next frame of a `websockets` client that is not a presence frame (for tests about something else)."""
+    while True:
+        frame: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout=wait))
+        if frame.get("type") not in PRESENCE_FRAMES:
+            return frame

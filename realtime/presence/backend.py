@@ -40,6 +40,10 @@ class PresenceBackend(Protocol):
         """The users present on `topic` (None when more than `limit`), and the version they are at."""
         ...
 
+    async def versions(self, topics: Sequence[str]) -> dict[str, int]:
+        """The version each of `topics` is at (0: never joined)."""
+        ...
+
     async def allow_typing(self, topic: str, user_id: Any, *, interval: float, now: float) -> bool:
         """True at most once per `interval` seconds (of `now`, wall-clock time) for one user on one topic."""
         ...

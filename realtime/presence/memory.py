@@ -45,6 +45,9 @@ class MemoryPresence:
         listed = [user for user, _ in users.values()] if len(users) <= limit else None
         return State(len(users), listed, self._versions.get(topic, 0))
 
+    async def versions(self, topics: Sequence[str]) -> dict[str, int]:
+        return {topic: self._versions.get(topic, 0) for topic in topics}
+
     async def allow_typing(self, topic: str, user_id: Any, *, interval: float, now: float) -> bool:
         key = (topic, str(user_id))
         if now - self._typed.get(key, float("-inf")) < interval:

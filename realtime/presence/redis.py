@@ -166,6 +166,12 @@ class RedisPresence:
         users = [_user(text) for text in listed[0]] if listed else None
         return State(int(count), users, int(version))
 
+    async def versions(self, topics: Sequence[str]) -> dict[str, int]:
+        if not topics:
+            return {}
+        found = await self._client.mget([f"{self._prefix}version:{topic}" for topic in topics])
+        return {topic: int(value or 0) for topic, value in zip(topics, found, strict=True)}
+
     async def allow_typing(self, topic: str, user_id: Any, *, interval: float, now: float) -> bool:
         key = f"{self._prefix}typing:{user_id}\0{topic}"
         return bool(await self._typing(keys=[], args=[key, now, interval]))

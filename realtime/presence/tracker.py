@@ -15,8 +15,12 @@ last tick into one `presence_diff` per connection, from the version of what
 that connection was last sent: a connection never gets a change its
 `presence_state` already held, nor one twice. A change missing from the run (a
 publish lost with Redis) is waited for one tick, then the topic is read again
-and every connection gets a fresh `presence_state`. It also tells the backend
-this process is alive, which reaps the records of processes that died.
+and every connection gets a fresh `presence_state`; and since the last changes
+lost have no later one to reveal them, the versions of the topics followed are
+compared with the backend's every half lease (every tick for a lease after an
+outage), and a topic still behind at the next comparison is read again. It
+also tells the backend this process is alive, which reaps the records of
+processes that died.
 
 When the backend fails, connections stay open and comments flow: presence
 frames go stale (a subscription's state is this process's own users), one
@@ -88,6 +92,12 @@ class TopicPresence:
         self.log: dict[int, Change] = {}  # by version
         self.rebase = False
         self.gap_ticks = 0
+        # The backend's version of the topic when it was last found ahead of what this process heard.
+        self.behind: int | None = None
+
+    def known_version(self) -> int:
+        versions = [listener.version for listener in self.listeners.values() if listener.version is not None]
+        return max([*versions, *self.log], default=0)
 
 
 class Tracker:
@@ -104,6 +114,8 @@ class Tracker:
         self._reader: asyncio.Task[None] | None = None
         self._typed: dict[tuple[str, str], float] = {}
         self.degraded = False
+        self._verify_at = 0.0
+        self._verify_often_until = 0.0
 
     # --- Subscriptions ----------------------------------------------------------------
 
@@ -274,6 +286,9 @@ class Tracker:
             await self._announce(alive.reaped)
             if alive.lost and self.topics:
                 self._degrade(None)  # reaped while alive (a long stall): write everything again
+        if not self.degraded and (now >= self._verify_at or now < self._verify_often_until):
+            await self._verify()
+            self._verify_at = now + lease() / 2
         limit = realtime_settings.PRESENCE_LIST_LIMIT
         for topic, presence in list(self.topics.items()):
             if not presence.rebase:
@@ -334,7 +349,7 @@ class Tracker:
         except Exception as error:
             self._degrade(error)
             return
-        presence.rebase, presence.gap_ticks = False, 0
+        presence.rebase, presence.gap_ticks, presence.behind = False, 0, None
         text = codec.encode(state_frame(topic, state, limit))
         for subscription, listener in presence.listeners.items():
             if listener.version is None:
@@ -342,6 +357,26 @@ class Tracker:
             listener.version, listener.count, listener.listed = state.version, state.count, state.users is not None
             subscription.consumer.handle_local_event({"type": FRAME, "topic": topic, "text": text})
         presence.log = {version: change for version, change in presence.log.items() if version > state.version}
+
+    async def _verify(self) -> None:
+        """Read again each topic the backend has moved past what this process heard, twice running."""
+        topics = list(self.topics)
+        try:
+            versions = await self.backend.versions(topics)
+        except Exception as error:
+            self._degrade(error)
+            return
+        for topic in topics:
+            presence = self.topics.get(topic)
+            if presence is None:
+                continue
+            current, known = versions.get(topic, 0), presence.known_version()
+            if current <= known:
+                presence.behind = None
+                continue
+            if presence.behind is not None and known < presence.behind:
+                presence.rebase = True  # what it was missing last time has still not come
+            presence.behind = current
 
     # --- The backend lost and back -----------------------------------------------------------
 
@@ -371,6 +406,7 @@ class Tracker:
             logger.debug("Presence still unavailable: %s", error)
             return
         self.degraded = False
+        self._verify_often_until = now + lease()  # what other processes publish as they heal may be lost
         logger.info("Presence available again: every connection gets a fresh presence_state")
         await self._announce(changes)
         for presence in self.topics.values():

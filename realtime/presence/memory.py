@@ -17,6 +17,7 @@ class MemoryPresence:
         self._users: dict[str, dict[str, tuple[PresentUser, int]]] = {}
         self._versions: dict[str, int] = {}
         self._typed: dict[tuple[str, str], float] = {}
+        self._typed_pruned_at = float("-inf")
 
     async def apply(
         self, process: str, joins: Sequence[Record], leaves: Sequence[Record], *, now: float
@@ -52,7 +53,9 @@ class MemoryPresence:
         key = (topic, str(user_id))
         if now - self._typed.get(key, float("-inf")) < interval:
             return False
-        self._typed = {k: at for k, at in self._typed.items() if now - at < interval}  # forget the stale
+        if now - self._typed_pruned_at >= interval:  # forget the stale, once an interval
+            self._typed = {k: at for k, at in self._typed.items() if now - at < interval}
+            self._typed_pruned_at = now
         self._typed[key] = now
         return True
 

@@ -219,7 +219,20 @@ class FeedCursor {
   }
 }
 
-export class RealtimeSocket extends EventTarget {
+// An EventTarget with a state: "state" events, and events whose detail is a frame or a fact.
+class Emitter extends EventTarget {
+  _setState(state) {
+    if (this.state === state) return;
+    this.state = state;
+    this._emit("state", { state });
+  }
+
+  _emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}
+
+export class RealtimeSocket extends Emitter {
   // path: "/ws/notifications" or "/ws/live-comments/<post_id>" (or a full ws:// URL).
   // options: see DEFAULTS; getToken() may replace the fetch from tokenUrl.
   constructor(path, options = {}) {
@@ -443,15 +456,6 @@ export class RealtimeSocket extends EventTarget {
 
   // --- Events ---------------------------------------------------------------
 
-  _setState(state) {
-    if (this.state === state) return;
-    this.state = state;
-    this._emit("state", { state });
-  }
-
-  _emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
-  }
 
   _clearTimers() {
     for (const timer of Object.values(this.timers)) clearTimeout(timer);
@@ -533,7 +537,7 @@ export class RealtimeConnection extends RealtimeSocket {
 // users}); typing() tells the others, at most once per typingInterval; .typists
 // are the users who typed within 2 x typingInterval, each change a "typists"
 // event ({users}).
-export class Subscription extends EventTarget {
+export class Subscription extends Emitter {
   constructor(connection, topic, options = {}) {
     super();
     this.connection = connection;
@@ -658,15 +662,5 @@ export class Subscription extends EventTarget {
 
   _emitTypists() {
     this._emit("typists", { users: [...this.typists.values()].map(({ user }) => user) });
-  }
-
-  _setState(state) {
-    if (this.state === state) return;
-    this.state = state;
-    this._emit("state", { state });
-  }
-
-  _emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 }

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-packaging lint bench bench-scaleout bench-topics bench-soak bench-hostile clean
+.PHONY: install run test test-packaging lint bench bench-scaleout bench-topics bench-presence bench-soak bench-hostile clean
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -63,6 +63,9 @@ bench-scaleout: $(VENV)/.bench-installed
 
 bench-topics: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.topics
+
+bench-presence: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.presence
 
 bench-soak: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.soak

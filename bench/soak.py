@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import threading
 import time
 from typing import Any
@@ -156,7 +155,7 @@ def soak(connections: int, minutes: float, heartbeat: float) -> dict[str, Any]:
         "rss_growth_percent": [round(100 * (e - s) / s, 1) for s, e in zip(start, end, strict=True)],
         "rss_mib_samples": memory.samples,
         "server_exceptions": exceptions,
-        "server_warnings": _warnings(logs),
+        "server_warnings": env.warnings_in(logs),
         "peak_db_connections": database.peak,
     }
 
@@ -169,17 +168,6 @@ def _watcher_keys(crowd: crowds.Crowds) -> list[tuple[int, int]]:
         for index, url in enumerate(share)
         if "/ws/live-comments/" in url
     ]
-
-
-def _warnings(logs: list[str]) -> dict[str, int]:
-    """Warning and error lines in the server logs, by message (numbers and paths blanked)."""
-    counted: dict[str, int] = {}
-    for log in logs:
-        for line in log.splitlines():
-            if " WARNING " in line or " ERROR " in line:
-                message = re.sub(r"\d+", "N", " ".join(line.split()[2:]))
-                counted[message] = counted.get(message, 0) + 1
-    return counted
 
 
 def main() -> None:

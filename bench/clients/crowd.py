@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import json
 import signal
 import sys
@@ -34,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 PONG = '{"type":"pong"}'
 SUBSCRIBE_TIMEOUT = 60.0
@@ -63,12 +64,14 @@ class Crowd:
         gate = asyncio.Semaphore(self.config.get("concurrency", 100))
         opened: list[asyncio.Event] = [asyncio.Event() for _ in urls]
         tasks = [asyncio.create_task(self.client(i, url, gate, opened[i])) for i, url in enumerate(urls)]
+        for task, event in zip(tasks, opened, strict=True):
+            task.add_done_callback(functools.partial(self.settled, event))
         await asyncio.gather(*(event.wait() for event in opened))
         ready = Path(self.config["ready_file"])
         await asyncio.to_thread(ready.write_text, json.dumps({"connected": self.connected}))
         asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, self.stop.set)
         try:
-            await asyncio.wait_for(asyncio.gather(*tasks), timeout=self.config["deadline"])
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=self.config["deadline"])
         except TimeoutError:
             self.failures["deadline"] += 1
         return {
@@ -80,6 +83,12 @@ class Crowd:
             "presence": self.presence,
         }
 
+    def settled(self, opened: asyncio.Event, task: asyncio.Task[None]) -> None:
+        """A connection's task ended: it no longer holds up the ready file; an error nobody expected is a failure."""
+        opened.set()
+        if not task.cancelled() and task.exception() is not None:
+            self.failures[f"crashed {type(task.exception()).__name__}"] += 1
+
     async def client(self, index: int, url: str, gate: asyncio.Semaphore, opened: asyncio.Event) -> None:
         try:
             async with gate:
@@ -88,6 +97,11 @@ class Crowd:
                 )
         except InvalidStatus as refused:
             self.failures[f"http {refused.response.status_code}"] += 1
+            opened.set()
+            return
+        except InvalidHandshake as error:  # InvalidMessage: no valid HTTP response; its cause says why
+            cause = f" ({type(error.__cause__).__name__})" if error.__cause__ is not None else ""
+            self.failures[f"{type(error).__name__}{cause}"] += 1
             opened.set()
             return
         except (OSError, TimeoutError) as error:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -169,3 +170,14 @@ def exceptions_in(log_path: Path) -> int:
     """How many application exceptions a server logged."""
     text = log_path.read_text(errors="replace")
     return text.count("Exception inside application") + text.count("Traceback (most recent call last)")
+
+
+def warnings_in(logs: list[str]) -> dict[str, int]:
+    """Warning and error lines in server logs (their texts), by message (numbers and paths blanked)."""
+    counted: dict[str, int] = {}
+    for log in logs:
+        for line in log.splitlines():
+            if " WARNING " in line or " ERROR " in line:
+                message = re.sub(r"\d+", "N", " ".join(line.split()[2:]))
+                counted[message] = counted.get(message, 0) + 1
+    return counted

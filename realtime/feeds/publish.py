@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Iterable
 from concurrent.futures import Future
 from typing import Any
@@ -24,6 +25,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from realtime.layers.health import report_lost
+from realtime.metrics.delivery import stamped
 
 Publication = tuple[str, dict[str, Any]]  # (group, event)
 
@@ -38,6 +40,8 @@ def publish_on_commit(publications: Iterable[Publication]) -> None:
 
 
 def publish(batch: list[Publication]) -> None:
+    committed_at = time.time()  # for realtime_delivery_seconds (realtime/metrics/delivery.py)
+    batch = [(group, stamped(event, committed_at)) for group, event in batch]
     loop = _server_event_loop()
     if loop is None:
         async_to_sync(_send_all)(batch)

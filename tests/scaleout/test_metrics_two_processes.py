@@ -47,10 +47,12 @@ async def test_the_figures_of_two_processes_add_up_to_what_the_clients_did(
     servers: tuple[LiveServer, LiveServer], post: Post, django_user_model: Any
 ) -> None:
     token = issue_token(await django_user_model.objects.acreate(username="watcher"))
-    echoes = [await connect(f"{server.ws_url}/ws/echo") for server, n in zip(servers, ECHOES) for _ in range(n)]
+    echoes = [
+        await connect(f"{server.ws_url}/ws/echo") for server, n in zip(servers, ECHOES, strict=True) for _ in range(n)
+    ]
     watchers = [
         await connect(f"{server.ws_url}/ws/live-comments/{post.pk}?token={token}")
-        for server, n in zip(servers, WATCHERS)
+        for server, n in zip(servers, WATCHERS, strict=True)
         for _ in range(n)
     ]
     for ws in echoes:

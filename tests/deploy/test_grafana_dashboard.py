@@ -45,7 +45,7 @@ def metric_names(expression: str) -> set[str]:
 
 
 def exported() -> set[str]:
-    names = set()
+    names: set[str] = set()
     for family in REGISTRY.collect():
         names.update(sample.name for sample in family.samples)
         names.update(f"{family.name}{suffix}" for suffix in SUFFIXES.get(family.type, ("",)))

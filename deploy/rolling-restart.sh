@@ -4,7 +4,6 @@
 # Each one is stopped (SIGTERM: its clients are closed with 4012 and reconnect, through nginx, to the
 # others), started again, and waited for until its /readyz answers 200, before the next.
 set -eu
-FAIL_TIMEOUT=2   # nginx's fail_timeout: it tries a process again this long after it refused
 for port in "$@"; do
   echo "restarting realtime@$port"
   systemctl restart "realtime@$port"
@@ -17,6 +16,5 @@ for port in "$@"; do
     fi
     sleep 0.5
   done
-  sleep "$FAIL_TIMEOUT"
 done
 echo "every process restarted and ready"

@@ -30,7 +30,7 @@ SWAPS = {
 MAIN = """\
 {user}
 worker_processes 1;
-worker_rlimit_nofile 65536;
+worker_rlimit_nofile 16384;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log info;
 daemon off;

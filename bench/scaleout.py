@@ -38,11 +38,20 @@ def watching(via: str, post_id: int) -> tuple[str, list[str] | None]:
     return f"/ws/live-comments/{post_id}", None
 
 
-def fanout(layer: str, watchers: int, comments: int, interval: float, *, via: str = "live-comments") -> dict[str, Any]:
+def fanout(
+    layer: str,
+    watchers: int,
+    comments: int,
+    interval: float,
+    *,
+    via: str = "live-comments",
+    environment: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The fan-out; `environment`: more of the servers' environment (settings, e.g. PRESENCE)."""
     seed = env.fresh_database(users=watchers + 1)
     tokens, post_id = seed.tokens, seed.post_ids[0]
     path, subscribe = watching(via, post_id)
-    server_env = env.server_env(DJANGO_SETTINGS_MODULE=LAYER_SETTINGS[layer])
+    server_env = env.server_env(DJANGO_SETTINGS_MODULE=LAYER_SETTINGS[layer], **(environment or {}))
     with env.workdir() as work:
         pair = [servers.daphne(f"daphne-{layer}-{n}", server_env, work) for n in range(2)]
         try:

@@ -50,7 +50,9 @@ class CommentsTopic(TopicKind):
         "comment.unhidden": "unhidden",
         "comment.deleted": "deleted",
     }
-    client_messages = {"new_comment": "new_comment", "typing": "typing"}
+    client_messages = {"new_comment": "new_comment"}
+    presence = True
+    typing = True
 
     def parse(self, key: str | None, user: AbstractBaseUser) -> Hashable:
         if key is None or not key.isascii() or not key.isdigit() or len(key) > POST_ID_DIGITS:
@@ -110,9 +112,6 @@ class CommentsTopic(TopicKind):
             await consumer.reply_error(ErrorCode.UNAVAILABLE, text, message, topic=topic)
             return
         await consumer.reply(subscription.labelled(dict(comment_created_frame(comment))), message)
-
-    async def typing(self, consumer: TokenConsumer, subscription: Subscription, message: dict[str, Any]) -> None:
-        """`typing` on a followed post: nothing goes back to the sender (PROTOCOL.md, "Presence and typing")."""
 
 
 COMMENTS_TOPIC = CommentsTopic()

@@ -98,6 +98,13 @@ LIBRARY_KEYS: dict[str, Key] = {
     ),
     "REPLAY_LIMIT": count(1000, "entries a replay sends over the socket; past it, none, and `truncated: true`"),
     "MAX_TOPICS_PER_CONNECTION": count(50, "topics one `/ws/` connection may follow"),
+    "PRESENCE": Key(True, "presence and typing on the topics whose kind switches them on", (bool,)),
+    "PRESENCE_INTERVAL": seconds(1, "seconds between two `presence_diff` frames of a topic (joins and leaves batched)"),
+    "PRESENCE_TTL": seconds(30, "seconds within which the users of a server process that died leave"),
+    "PRESENCE_LIST_LIMIT": count(
+        100, "users a topic may have for its presence frames to list them; past it, `count` only", minimum=0
+    ),
+    "TYPING_INTERVAL": seconds(3, "seconds between two `typing` frames of one user on one topic (more are dropped)"),
     "MAX_CONNECTIONS_PER_USER": count(
         20, "open connections per user (all processes, with Redis); the next is refused with 4429; 0: no cap", minimum=0
     ),

@@ -15,8 +15,9 @@ from django.db.models.signals import post_migrate
 
 from realtime.auth.tokens import issue_token
 from realtime.limits import connections as connection_cap
+from realtime.presence.redis import PREFIX as PRESENCE_KEYS
 from tests.support.availability import skip_unless_available
-from tests.support.live import GENEROUS_RATE_LIMITS, WIRE_APPLICATION, LiveServer, start_daphne
+from tests.support.live import GENEROUS_RATE_LIMITS, QUIET_PRESENCE, WIRE_APPLICATION, LiveServer, start_daphne
 from tests.support.nginx import nginx_binary
 
 if TYPE_CHECKING:
@@ -101,17 +102,18 @@ def isolated_async_state(realtime_isolation: None) -> None:
 @pytest.fixture(autouse=True)
 def no_connection_leases() -> None:
     """
-    No connection leases left in Redis by an earlier test or run: the test
-    database numbers its users from 1 again, so those leases would count
-    against this test's users (realtime/connection_cap.py).
+    No connection leases nor presence left in Redis by an earlier test or run:
+    the test database numbers its users from 1 again, so those leases would
+    count against this test's users (realtime/limits/connections.py), and its
+    posts might be on them.
     """
     if not settings.REDIS_URLS:
         return
     client = redis.Redis.from_url(settings.REDIS_URLS[0])
     try:
-        leases = list(client.scan_iter(match=connection_cap.key("*")))
-        if leases:
-            client.delete(*leases)
+        leftovers = [*client.scan_iter(match=connection_cap.key("*")), *client.scan_iter(match=f"{PRESENCE_KEYS}*")]
+        if leftovers:
+            client.delete(*leftovers)
     finally:
         client.close()
 
@@ -132,6 +134,17 @@ def generous_rate_limits(realtime_settings: RealtimeOverrides) -> None:
     """Rate limits out of the way: tests of the limits set their own."""
     for name, value in GENEROUS_RATE_LIMITS.items():
         setattr(realtime_settings, name, int(value))
+
+
+@pytest.fixture(autouse=True)
+def quiet_presence(realtime_settings: RealtimeOverrides) -> None:
+    """
+    No `presence_diff` in the middle of tests about something else: the
+    presence_state of each subscription comes, its diffs would come only every
+    hour. The tests of presence set their own interval, on a manual clock.
+    """
+    for name, value in QUIET_PRESENCE.items():
+        setattr(realtime_settings, name, float(value))
 
 
 @pytest.fixture

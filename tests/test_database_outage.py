@@ -26,6 +26,7 @@ from notifications.models import Notification
 from notifications.services import anotify_user
 from project.asgi import application
 from realtime.close_codes import CLOSE_UNAVAILABLE
+from tests.support.presence import receive_presence_state
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -130,9 +131,11 @@ async def test_a_gap_that_cannot_be_read_holds_the_event_back_and_keeps_the_conn
 async def test_an_outage_on_one_connection_leaves_the_others_serving(post: Post, token: str) -> None:
     healthy = WebsocketCommunicator(application, f"/ws/live-comments/{post.pk}?token={token}")
     assert (await healthy.connect())[0] is True
+    await receive_presence_state(healthy, f"comments:{post.pk}")
     with database_down(PostComments, "after_id"):
         failing = WebsocketCommunicator(application, f"/ws/live-comments/{post.pk}?token={token}&since=0")
         assert (await failing.connect())[0] is True
+        await receive_presence_state(failing, f"comments:{post.pk}")  # presence needs no database
         await expect_closed_after_accept(failing, CLOSE_UNAVAILABLE)
     await healthy.send_json_to({"type": "new_comment", "body": "still here", "client_id": "c1"})
     created = await healthy.receive_json_from()

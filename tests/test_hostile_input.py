@@ -38,10 +38,15 @@ JSON_PROBE = Frame("text", '{"probe": [1, "two"]}')
 PING = Frame("text", '{"type": "ping"}')
 
 
-async def converse(path: str, frames: list[Frame], answers: Any, probe: Frame, comments: Any = None) -> None:
+async def converse(
+    path: str, frames: list[Frame], answers: Any, probe: Frame, comments: Any = None, *, greeting: Any = None
+) -> None:
+    """`greeting`: what the endpoint sends on its own once accepted (a post's presence_state)."""
     communicator = WebsocketCommunicator(application, path)
     assert await communicator.connect() == (True, None)
     try:
+        if greeting is not None:
+            assert await communicator.receive_json_from() == greeting
         await check_conversation(InProcess(communicator), frames, answers, probe, comments)
     finally:
         await communicator.disconnect()
@@ -79,7 +84,8 @@ async def test_live_comments_answer_any_frames_and_write_only_what_was_acknowled
 
     post = await Post.objects.acreate(title="A post")  # each example on its own post, so examples are independent
     model = CommentsModel()
-    await converse(f"/ws/live-comments/{post.pk}?token={token}", frames, answers, PING, model)
+    greeting = hostile.presence_state(f"comments:{post.pk}", {"id": user.pk, "username": user.username})
+    await converse(f"/ws/live-comments/{post.pk}?token={token}", frames, answers, PING, model, greeting=greeting)
     stored = {c.pk: (c.body, c.author_id) async for c in Comment.objects.filter(post=post)}
     assert stored == {pk: (body, user.pk) for pk, body in model.bodies.items()}
 
@@ -90,7 +96,7 @@ async def test_ws_answers_any_frames_about_any_topics_and_writes_only_what_was_a
     token: str, user: Any, data: st.DataObject
 ) -> None:
     post = await Post.objects.acreate(title="A post")  # each example on its own post
-    model = TopicsModel(post_topic=f"comments:{post.pk}")
+    model = TopicsModel(post_topic=f"comments:{post.pk}", user={"id": user.pk, "username": user.username})
     frames = data.draw(hostile.topic_frame_lists(model.post_topic))
     await converse(f"/ws/?token={token}", frames, model.answers, PING, model.comments)
     stored = {c.pk: (c.body, c.author_id) async for c in Comment.objects.filter(post=post)}

@@ -5,6 +5,7 @@ frames and the same model, through autobahn's framing and daphne's ASGI bridge.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -28,8 +29,13 @@ WIRE_PROPERTIES = settings(
 PING = Frame("text", '{"type": "ping"}')
 
 
-async def converse(url: str, frames: list[Frame], answers: Any, probe: Frame, comments: Any = None) -> None:
+async def converse(
+    url: str, frames: list[Frame], answers: Any, probe: Frame, comments: Any = None, *, greeting: Any = None
+) -> None:
+    """`greeting`: what the endpoint sends on its own once accepted (a post's presence_state)."""
     async with connect(url, max_size=None) as ws:
+        if greeting is not None:
+            assert json.loads(await ws.recv()) == greeting
         await check_conversation(OverTheWire(ws), frames, answers, probe, comments)
 
 
@@ -64,7 +70,9 @@ async def test_live_comments_over_the_wire(
 
     post = await Post.objects.acreate(title="A post")
     model = CommentsModel()
-    await converse(f"{daphne_server.ws_url}/ws/live-comments/{post.pk}?token={token}", frames, answers, PING, model)
+    greeting = hostile.presence_state(f"comments:{post.pk}", {"id": user.pk, "username": user.username})
+    url = f"{daphne_server.ws_url}/ws/live-comments/{post.pk}?token={token}"
+    await converse(url, frames, answers, PING, model, greeting=greeting)
     stored = {c.pk: (c.body, c.author_id) async for c in Comment.objects.filter(post=post)}
     assert stored == {pk: (body, user.pk) for pk, body in model.bodies.items()}
 

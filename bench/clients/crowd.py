@@ -11,13 +11,15 @@ connection ends after that many recorded frames), "subscribe" (optional, for
 when every one is answered with `subscribed`, and as a failure, closed, when one
 is refused or not answered within SUBSCRIBE_TIMEOUT), "source_addresses"
 (optional: connections come from that many loopback addresses, 127.1.<process>.N,
-as many clients' would, instead of all from 127.0.0.1), "result" (where the JSON
-result goes). SIGUSR1 ends the run.
+as many clients' would, instead of all from 127.0.0.1), "log_presence" (optional:
+keep every `presence_state` and `presence_diff`), "result" (where the JSON result
+goes). SIGUSR1 ends the run.
 
 Every connection answers the server's heartbeat pings. The result lists each
 recorded frame as [connection, id, monotonic time] (CLOCK_MONOTONIC is shared by
 the processes of one machine), handshake failures, closes by code, and the pings
-answered.
+answered; with "log_presence", "presence" lists each presence frame as
+[connection, monotonic time, 1 for a diff or 0 for a state, count].
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 PONG = '{"type":"pong"}'
 SUBSCRIBE_TIMEOUT = 60.0
+PRESENCE_FRAMES = ("presence_state", "presence_diff")
 
 
 class SubscribeFailed(Exception):
@@ -47,6 +50,8 @@ class Crowd:
         self.config = config
         self.record = set(config.get("record_types", []))
         self.frames: list[tuple[int, int, float]] = []
+        self.log_presence = bool(config.get("log_presence"))
+        self.presence: list[tuple[int, float, int, int]] = []
         self.failures: collections.Counter[str] = collections.Counter()
         self.closes: collections.Counter[str] = collections.Counter()
         self.connected = 0
@@ -72,6 +77,7 @@ class Crowd:
             "closes": dict(self.closes),
             "pongs": self.pongs,
             "frames": self.frames,
+            "presence": self.presence,
         }
 
     async def client(self, index: int, url: str, gate: asyncio.Semaphore, opened: asyncio.Event) -> None:
@@ -158,12 +164,14 @@ class Crowd:
             stop.cancel()
 
     async def take(self, index: int, ws: ClientConnection, frame: dict[str, Any], at: float) -> int:
-        """Answer a heartbeat ping, record a frame of the recorded types: 1 when it was recorded."""
+        """Answer a heartbeat ping, log a presence frame, record a frame of the recorded types: 1 when recorded."""
         kind = frame.get("type")
         if kind == "ping":
             await ws.send(PONG)
             self.pongs += 1
-        elif kind in self.record:
+        elif self.log_presence and kind in PRESENCE_FRAMES:
+            self.presence.append((index, at, int(kind == "presence_diff"), frame["count"]))
+        if kind in self.record:
             item = frame.get("comment") or frame
             self.frames.append((index, item["id"], at))
             return 1

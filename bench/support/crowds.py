@@ -56,11 +56,13 @@ def start(
     ready_timeout: float = 600,
     subscribe: list[str] | None = None,
     source_addresses: int = 0,
+    log_presence: bool = False,
 ) -> Crowds:
     """
     One connection per URL, the URLs dealt round-robin over `processes` client processes. With `subscribe`
     (topics of `/ws/`), each connection subscribes to them and is open once every one is `subscribed`. With
     `source_addresses`, each process's connections come from that many loopback addresses (bench/clients/crowd.py).
+    With `log_presence`, each result's "presence" lists the presence frames: [connection, time, is diff, count].
     """
     shares = [urls[n::processes] for n in range(processes)]
     crowds = Crowds(work, name, shares, [])
@@ -74,6 +76,7 @@ def start(
             "expect": expect,
             "subscribe": subscribe or [],
             "source_addresses": source_addresses,
+            "log_presence": log_presence,
             "process": n,
             "result": str(crowds._result(n)),
         }

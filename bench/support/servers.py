@@ -13,6 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 60.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -33,6 +34,12 @@ class Server:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
         raise RuntimeError(f"{self.name}: no VmRSS")
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far, user and system, seconds."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5), counted from the state
+        return (utime + stime) / CLOCK_TICKS
 
     def open_descriptors(self) -> int:
         """File descriptors the server process holds: one per open connection, plus its own few."""

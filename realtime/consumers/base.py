@@ -219,8 +219,8 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             await self.channel_layer.group_discard(group, self.channel_name)
-        except Exception:  # the layer is down: its group expiry will drop the channel
-            logger.warning("Could not leave group %s", group, exc_info=True)
+        except Exception as error:  # the layer is down: one report of the outage; its group expiry drops the channel
+            report_lost(f"leaving {group}", error)
 
     def _lose_channel_layer(self, what: str) -> None:
         """
@@ -238,8 +238,10 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             group = self.groups.pop()
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
-            except Exception:  # the layer is down: its group expiry will drop the channel
-                logger.warning("Could not leave group %s", group, exc_info=True)
+            except (
+                Exception
+            ) as error:  # the layer is down: one report of the outage; its group expiry drops the channel
+                report_lost(f"leaving {group}", error)
 
     # --- Sources of messages ------------------------------------------------
 

@@ -9,7 +9,6 @@ events in order. Frames go out without a `topic`, as they always have here.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, ClassVar
@@ -60,6 +59,7 @@ class FeedConsumer(TokenConsumer):
         self.subscription = subscription
         subscription.watch()
         await super().connect()
+        await subscription.present()
         try:
             since = since_from_query(self.scope)
         except InvalidSince as error:
@@ -69,20 +69,15 @@ class FeedConsumer(TokenConsumer):
             await subscription.replay(since)
 
     def message_handler(self, message_type: str) -> Callable[[dict[str, Any]], Awaitable[None]] | None:
-        name = self.kind.client_messages.get(message_type)
-        if name is None or self.subscription is None:
-            return None
-        return functools.partial(getattr(self.kind, name), self, self.subscription)
+        return None if self.subscription is None else self.subscription.message_handler(message_type)
 
     def accepted_messages(self) -> list[str]:
-        return [*self.client_messages, *self.kind.client_messages]
+        return [*self.client_messages, *self.kind.message_types()]
 
     def route(self, message: Message) -> Callable[[Message], Awaitable[None]]:
-        """The topic kind's channel-layer events (`comment.created`...)."""
-        name = self.kind.events.get(message["type"])
-        if name is None or self.subscription is None:
-            return super().route(message)
-        return functools.partial(getattr(self.kind, name), self.subscription)
+        """The topic's channel-layer and local events (`comment.created`, presence...)."""
+        handler = None if self.subscription is None else self.subscription.event_handler(message["type"])
+        return handler or super().route(message)
 
     async def feed_catch_up(self, event: Message) -> None:
         """The feed checks (realtime/feeds/checks.py) found the feed behind the database."""

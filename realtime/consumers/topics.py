@@ -17,7 +17,6 @@ the replay, gap filling and feed checks of a per-feed endpoint.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
@@ -96,6 +95,7 @@ class TopicsConsumer(TokenConsumer):
         self.subscriptions[name] = subscription
         subscription.watch()
         await self.reply({"type": "subscribed", "topic": name}, message)
+        await subscription.present()
         if since is not None:
             await subscription.replay(since)
 
@@ -109,24 +109,24 @@ class TopicsConsumer(TokenConsumer):
 
     def message_handler(self, message_type: str) -> Callable[[dict[str, Any]], Awaitable[None]] | None:
         """A kind's message about a topic (`new_comment`): for a topic this connection follows."""
-        if not any(message_type in kind.client_messages for kind in topic_kinds().values()):
+        if not any(message_type in kind.message_types() for kind in topic_kinds().values()):
             return None
         return self._on_topic_message
 
     def accepted_messages(self) -> list[str]:
-        kinds = {name for kind in topic_kinds().values() for name in kind.client_messages}
+        kinds = {name for kind in topic_kinds().values() for name in kind.message_types()}
         return [*self.client_messages, *sorted(kinds)]
 
     async def _on_topic_message(self, message: dict[str, Any]) -> None:
         subscription = await self._subscription_of(message)
         if subscription is None:
             return
-        name = subscription.kind.client_messages.get(message["type"])
-        if name is None:
+        handler = subscription.message_handler(message["type"])
+        if handler is None:
             text = f"{quote(message['type'])} is not a message about {subscription.topic}."
             await self.reply_error(ErrorCode.UNKNOWN_TYPE, text, message, topic=subscription.topic)
             return
-        await getattr(subscription.kind, name)(self, subscription, message)
+        await handler(message)
 
     async def _subscription_of(self, message: dict[str, Any]) -> Subscription | None:
         """The subscription `message` is about; None after answering with an error frame."""
@@ -170,10 +170,7 @@ class TopicsConsumer(TokenConsumer):
         subscription = self.subscriptions.get(message.get("topic", ""))
         if subscription is None:
             return _drop
-        name = subscription.kind.events.get(message["type"])
-        if name is None:
-            return super().route(message)
-        return functools.partial(getattr(subscription.kind, name), subscription)
+        return subscription.event_handler(message["type"]) or super().route(message)
 
     async def feed_catch_up(self, event: Message) -> None:
         subscription = self.subscriptions.get(event.get("topic", ""))

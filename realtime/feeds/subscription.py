@@ -11,11 +11,16 @@ with `"topic"`; on a per-feed endpoint (`label=None`) frames go out as they are.
 A topic of a kind with no source (`TopicKind.source` returns None) is live
 only: nothing stored, nothing replayed (a `since` gets an empty replay), its
 events sent as they come.
+
+A subscription routes what concerns its topic: the kind's channel-layer events
+and client messages, and the library's presence and typing when the kind
+switched them on (realtime/presence/).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import functools
+from collections.abc import Awaitable, Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
 from realtime.conf import realtime_settings
@@ -23,6 +28,9 @@ from realtime.feeds import checks
 from realtime.feeds.sequenced import FeedSource, ReplayComplete, SequencedFeed
 from realtime.metrics import catalog as metrics
 from realtime.metrics import delivery
+from realtime.presence.tracker import FRAME, tracker
+from realtime.presence.typing import TYPED, on_typing, typed
+from realtime.topics.kinds import TYPING
 from realtime.types import Message
 
 if TYPE_CHECKING:
@@ -43,6 +51,7 @@ class Subscription:
         self.group = kind.group(key)
         self.feed = None if self.source is None else SequencedFeed(self.source, self.send_entry)
         self._watched = False
+        self._present = False
 
     async def open(self) -> None:
         """Join the group, then read the high-water mark (`FeedNotFound` when the key does not exist)."""
@@ -66,6 +75,55 @@ class Subscription:
         if self._watched and self.source is not None:
             checks.unwatch(self.consumer.hub, self.source.kind, self.source.key, self)
             self._watched = False
+        if self._present:
+            tracker(self.consumer.hub).leave(self)
+            self._present = False
+
+    @property
+    def has_presence(self) -> bool:
+        return self.kind.presence and bool(realtime_settings.PRESENCE)
+
+    async def present(self) -> None:
+        """With presence on the topic: the user is on it from now on, and the connection gets its `presence_state`."""
+        if not self.has_presence:
+            return
+        self._present = True
+        frame = await tracker(self.consumer.hub).join(self)
+        await self.consumer.send_json(frame)
+
+    # --- What concerns the topic ------------------------------------------------------
+
+    def event_handler(self, event_type: str) -> Callable[[Message], Awaitable[None]] | None:
+        """The handler of a channel-layer or local event about the topic; None: not one of its."""
+        name = self.kind.events.get(event_type)
+        if name is not None:
+            handler: Callable[[Message], Awaitable[None]] = functools.partial(getattr(self.kind, name), self)
+            return handler
+        if event_type == FRAME:
+            return self._presence_frame
+        if event_type == TYPED:
+            return functools.partial(typed, self)
+        return None
+
+    def message_handler(self, message_type: str) -> Callable[[dict[str, Any]], Awaitable[None]] | None:
+        """The handler of a client message about the topic; None: the kind takes no such message."""
+        name = self.kind.client_messages.get(message_type)
+        if name is not None:
+            handler: Callable[[dict[str, Any]], Awaitable[None]] = functools.partial(
+                getattr(self.kind, name), self.consumer, self
+            )
+            return handler
+        if message_type == TYPING and self.kind.typing:
+            return self._typing
+        return None
+
+    async def _typing(self, message: dict[str, Any]) -> None:
+        if self.has_presence:
+            await on_typing(self, message)
+
+    async def _presence_frame(self, event: Message) -> None:
+        if self._present:
+            await self.consumer.send_text(event["text"])
 
     async def replay(self, since_id: int) -> None:
         """The entries after `since_id` (or, past REPLAY_LIMIT, none of them), then `replay_complete`."""

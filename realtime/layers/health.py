@@ -104,16 +104,28 @@ def report_working() -> None:
         record.report_working()
 
 
+# channels-redis' own error lines while Redis is away, and what each was doing.
+NOISY = (
+    ("Unexpected exception in receive task", "its receiving task"),
+    ("Unexpected exception while cleaning-up channel", "leaving a channel"),
+)
+
+
 class QuietChannelsRedis(logging.Filter):
     """
     channels-redis' "Unexpected exception in receive task", a traceback a second
-    while Redis is away, becomes one report of the outage (installed on its
-    logger by realtime.server.install()).
+    while Redis is away, and its "Unexpected exception while cleaning-up
+    channel", a traceback for each connection that closes meanwhile (or as the
+    server stops), become one report of the outage (installed on its logger by
+    realtime.server.install()).
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.getMessage().startswith("Unexpected exception in receive task"):
-            error = record.exc_info[1] if record.exc_info else None
-            report_lost("its receiving task", error)
-            return False
+        message = record.getMessage()
+        for noisy, what in NOISY:
+            if message.startswith(noisy):
+                error = record.exc_info[1] if record.exc_info else None
+                if not isinstance(error, asyncio.CancelledError):  # a channel left as the server stops: no outage
+                    report_lost(what, error)
+                return False
         return True

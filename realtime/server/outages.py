@@ -1,4 +1,4 @@
-"""channels-redis' traceback a second while Redis is away becomes one line (realtime/layers/health.py)."""
+"""channels-redis' tracebacks while Redis is away become one line (realtime/layers/health.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ CHANNELS_REDIS_LOGGER = "channels_redis.pubsub"
 
 
 def install() -> None:
-    """Filter channels-redis' receiving-task tracebacks into the outage report. Idempotent."""
+    """Filter channels-redis' tracebacks into the outage report. Idempotent."""
     logger = logging.getLogger(CHANNELS_REDIS_LOGGER)
     if not any(isinstance(existing, QuietChannelsRedis) for existing in logger.filters):
         logger.addFilter(QuietChannelsRedis())

@@ -22,7 +22,9 @@ from channels.layers import channel_layers
 from django.db import connections
 
 from realtime.db import database_sync_to_async
+from realtime.hub import hub
 from realtime.limits import connections as connection_slots
+from realtime.presence import tracker as presence
 from realtime.testing.clock import ManualClock, use_clock
 from realtime.testing.communicator import RealtimeCommunicator
 
@@ -39,6 +41,7 @@ async def realtime_isolation() -> AsyncIterator[None]:
             await flush()
     channel_layers.backends = {}
     await connection_slots.forget()
+    await presence.forget(hub())
     await database_sync_to_async(connections.close_all)()
 
 

@@ -16,7 +16,9 @@ and feed checks (feeds/subscription.py). A kind says:
 - what the site's permission hook is asked (`permission_topic`);
 - which channel-layer events it handles (`events`: event type -> method
   `(subscription, event)`), and which client messages about a topic
-  (`client_messages`: message type -> method `(consumer, subscription, message)`).
+  (`client_messages`: message type -> method `(consumer, subscription, message)`);
+- whether the library's presence and typing are on for its topics
+  (`presence`, `typing`: realtime/presence/).
 
 Events a feature publishes carry `"topic"` (the topic's name), so that a
 connection following many topics knows whose they are.
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from realtime.feeds.sequenced import FeedSource
 
 SEPARATOR = ":"
+TYPING = "typing"
 
 
 class UnknownTopic(ValueError):
@@ -47,6 +50,13 @@ class TopicKind:
     keyed: ClassVar[bool] = True
     events: ClassVar[dict[str, str]] = {}
     client_messages: ClassVar[dict[str, str]] = {}
+    # The library's presence (`presence_state`, `presence_diff`) and `typing` on the kind's topics.
+    presence: ClassVar[bool] = False
+    typing: ClassVar[bool] = False
+
+    def message_types(self) -> list[str]:
+        """The client messages about a topic of the kind: its own, and the library's it switched on."""
+        return [*self.client_messages, *([TYPING] if self.typing else [])]
 
     def parse(self, key: str | None, user: AbstractBaseUser) -> Hashable:
         """The key named by `key` (the part after the colon, None without one); `UnknownTopic` if it names none."""

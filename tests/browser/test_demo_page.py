@@ -329,6 +329,7 @@ def test_the_clients_subscriptions_fail_alone_and_a_topic_followed_again_gets_on
         "seen": [
             ["missing", "not_found", "failed"],
             ["again", "subscribed"],
+            ["again", "presence_state"],
             ["again", "comment"],
             ["again", "replay_complete"],
         ],
@@ -336,3 +337,36 @@ def test_the_clients_subscriptions_fail_alone_and_a_topic_followed_again_gets_on
         "first": "unsubscribed",
         "again": "subscribed",
     }
+
+
+def test_two_sessions_see_each_other_arrive_type_and_leave(
+    django_db_setup: None, log_dir: Path, open_browser: Browser, alice: Any, bob: Any, post: Post
+) -> None:
+    server = start_daphne(log_dir, env={"PRESENCE_INTERVAL": "0.2", "TYPING_INTERVAL": "1"})
+    try:
+        first, second = open_browser(), open_browser()
+        sign_in(first, server, "alice")
+        connected(first)
+        wait_until(first, lambda d: watching(d) == "Watching: alice", "alice alone")
+        sign_in(second, server, "bob")
+        connected(second)
+        assert watching(second) == "Watching: alice, bob"
+        wait_until(first, lambda d: watching(d) == "Watching: alice, bob", "bob arriving")
+
+        second.find_element(By.ID, "comment-body").send_keys("Hel")
+        wait_until(first, lambda d: typists(d) == "bob is typing…", "bob typing")
+        assert typists(second) == ""  # not told of its own typing
+        wait_until(first, lambda d: typists(d) == "", "bob no longer typing, two typing intervals later")
+
+        second.get("about:blank")  # bob leaves the page (which the browser may keep in its back-forward cache)
+        wait_until(first, lambda d: watching(d) == "Watching: alice", "bob leaving")
+    finally:
+        server.stop()
+
+
+def watching(driver: WebDriver) -> str:
+    return str(driver.find_element(By.ID, "watching").text)
+
+
+def typists(driver: WebDriver) -> str:
+    return str(driver.find_element(By.ID, "typists").text)

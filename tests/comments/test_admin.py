@@ -15,6 +15,7 @@ from comments.models import Comment, Post
 from comments.services import comment_create
 from project.asgi import application
 from realtime.auth.tokens import issue_token
+from tests.support.presence import receive_presence_state
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -102,6 +103,7 @@ def test_comments_cannot_be_added_in_the_admin(staff_client: Client) -> None:
 async def watch(post: Post, user: Any) -> WebsocketCommunicator:
     communicator = WebsocketCommunicator(application, f"/ws/live-comments/{post.pk}?token={issue_token(user)}")
     assert await communicator.connect() == (True, None)
+    await receive_presence_state(communicator, f"comments:{post.pk}", user)
     return communicator
 
 

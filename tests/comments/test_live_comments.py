@@ -18,6 +18,7 @@ from comments.services import comment_create, comments_delete, comments_hide, co
 from project.asgi import application
 from realtime.auth.tokens import issue_token
 from realtime.feeds import sequenced as feed
+from tests.support.presence import receive_presence_state
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,6 +32,7 @@ async def watch(post: Post | int, token: str, query: str = "") -> WebsocketCommu
     separator = "&" if query else ""
     communicator = WebsocketCommunicator(application, path_for(post, f"?token={token}{separator}{query}"))
     assert await communicator.connect() == (True, None)
+    await receive_presence_state(communicator, f"comments:{post if isinstance(post, int) else post.pk}")
     return communicator
 
 

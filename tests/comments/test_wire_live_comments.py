@@ -12,6 +12,7 @@ from websockets.exceptions import InvalidStatus
 from comments.models import Comment, Post
 from realtime.auth.tokens import issue_token
 from tests.support.live import LiveServer
+from tests.support.presence import receive_presence_state_over_the_wire
 
 pytestmark = [pytest.mark.wire, pytest.mark.django_db(transaction=True)]
 
@@ -33,6 +34,8 @@ async def test_two_clients_see_each_others_comments(
         connect(url(daphne_server, post, issue_token(user))) as alice,
         connect(url(daphne_server, post, issue_token(other_user))) as bob,
     ):
+        for ws, who in ((alice, user), (bob, other_user)):
+            await receive_presence_state_over_the_wire(ws, f"comments:{post.pk}", who)
         await alice.send(json.dumps({"type": "new_comment", "body": "Hi Bob, ça va?", "client_id": "a1"}))
         ack = await next_frame(alice)
         assert ack["type"] == "comment_created"
@@ -57,15 +60,18 @@ async def test_a_reconnecting_client_gets_what_it_missed_with_since(
 ) -> None:
     alice_token, bob_token = issue_token(user), issue_token(other_user)
     async with connect(url(daphne_server, post, bob_token)) as bob:
+        await receive_presence_state_over_the_wire(bob, f"comments:{post.pk}", other_user)
         await bob.send(json.dumps({"type": "new_comment", "body": "before"}))
         await next_frame(bob)
         last_seen = (await next_frame(bob))["comment"]["id"]
     async with connect(url(daphne_server, post, alice_token)) as alice:
+        await receive_presence_state_over_the_wire(alice, f"comments:{post.pk}", user)
         for body in ("missed one", "missed two"):
             await alice.send(json.dumps({"type": "new_comment", "body": body}))
             await next_frame(alice)
             await next_frame(alice)
     async with connect(url(daphne_server, post, bob_token, f"&since={last_seen}")) as bob:
+        await receive_presence_state_over_the_wire(bob, f"comments:{post.pk}", other_user)
         assert [(await next_frame(bob))["comment"]["body"] for _ in range(2)] == ["missed one", "missed two"]
 
 

@@ -21,14 +21,15 @@ from websockets.exceptions import InvalidStatus
 from comments.models import Comment, Post
 from realtime.auth.tokens import issue_token
 from tests.support.live import LiveServer, database_url_for_tests, free_port, start_daphne
+from tests.support.presence import next_frame_but_presence
 from tests.support.proxy import TcpProxy, database_url_via, redis_url_via
 
 pytestmark = [pytest.mark.wire, pytest.mark.django_db(transaction=True)]
 
 
 async def frame(ws: ClientConnection, wait: float = 10) -> dict[str, Any]:
-    received: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout=wait))
-    return received
+    """The next frame about comments (or pong): presence frames are not what these tests are about."""
+    return await next_frame_but_presence(ws, wait)
 
 
 async def write(ws: ClientConnection, body: str, client_id: str) -> dict[str, Any]:

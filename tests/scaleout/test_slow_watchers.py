@@ -15,6 +15,7 @@ from comments.topics import CommentsTopic
 from project.asgi import application
 from realtime.auth.tokens import issue_token
 from realtime.feeds.subscription import Subscription
+from tests.support.presence import receive_presence_state
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,6 +27,7 @@ PACE = 0.01
 async def watch(post: Post, user: Any, query: str = "") -> WebsocketCommunicator:
     communicator = WebsocketCommunicator(application, f"/ws/live-comments/{post.pk}?token={issue_token(user)}{query}")
     assert await communicator.connect() == (True, None)
+    await receive_presence_state(communicator, f"comments:{post.pk}", user)
     return communicator
 
 

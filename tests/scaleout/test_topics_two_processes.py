@@ -20,6 +20,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from comments.models import Comment, Post
 from realtime.auth.tokens import issue_token
 from tests.support.live import LiveServer, start_daphne
+from tests.support.presence import next_frame_but_presence
 
 pytestmark = [pytest.mark.services, pytest.mark.wire, pytest.mark.django_db(transaction=True)]
 
@@ -42,8 +43,8 @@ def open_ws(server: LiveServer, user: Any) -> Any:
 
 
 async def frame(ws: ClientConnection) -> dict[str, Any]:
-    received: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout=RECEIVE_TIMEOUT))
-    return received
+    """The next frame that is not about presence (tests/scaleout/test_presence_two_processes.py is)."""
+    return await next_frame_but_presence(ws, RECEIVE_TIMEOUT)
 
 
 async def send(ws: ClientConnection, **message: Any) -> None:

@@ -26,6 +26,7 @@ from websockets.exceptions import InvalidStatus
 from comments.models import Comment, Post
 from realtime.auth.tokens import issue_token
 from tests.support.live import LiveServer, database_url_for_tests, start_daphne
+from tests.support.presence import next_frame_but_presence
 
 pytestmark = [pytest.mark.services, pytest.mark.wire, pytest.mark.django_db(transaction=True)]
 
@@ -47,8 +48,8 @@ def servers(django_db_setup: None, log_dir: Path) -> Iterator[tuple[LiveServer, 
 
 
 async def frame(ws: ClientConnection) -> dict[str, Any]:
-    received: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
-    return received
+    """The next frame about comments (or pong): presence frames are not what these tests are about."""
+    return await next_frame_but_presence(ws)
 
 
 async def comment_body(ws: ClientConnection) -> str:

@@ -226,7 +226,14 @@ def token_answers(frame: Frame, *, writes_comments: bool) -> list[Any]:
         return [error("invalid_token")]
     if kind == "new_comment" and writes_comments:
         return [new_comment_answer(content)]
+    if kind == "typing" and writes_comments:
+        return []  # relayed to the others (there are none), nothing back
     return [error("unknown_type")]
+
+
+def presence_state(topic: str, user: dict[str, Any]) -> dict[str, Any]:
+    """The `presence_state` of a topic its connection's user is alone on."""
+    return {"type": "presence_state", "topic": topic, "count": 1, "users": [user]}
 
 
 def _storable(text: str) -> bool:
@@ -325,6 +332,8 @@ class TopicsModel:
     """What `/ws/` must answer, message by message: it remembers which topics the connection follows."""
 
     post_topic: str
+    # The connection's user, as presence frames show it: alone on the post.
+    user: dict[str, Any]
     comments: CommentsModel = field(default_factory=CommentsModel)
     followed: set[str] = field(default_factory=set)
 
@@ -382,6 +391,8 @@ class TopicsModel:
             return [{**error("not_found"), **about}]
         self.followed.add(topic)
         answers: list[Any] = [{"type": "subscribed", **about}]
+        if topic.startswith("comments:"):
+            answers.append(presence_state(topic, self.user))
         if since is not None:
             answers.append({"type": "replay_complete", "last_id": since, "truncated": False, "topic": topic})
         return answers

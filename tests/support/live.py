@@ -19,6 +19,8 @@ STARTUP_TIMEOUT = 30.0
 # The project's application plus test-only consumers (tests/support/wire_app.py).
 WIRE_APPLICATION = "tests.support.wire_app:application"
 # Rate limits out of the way: tests of the limits set their own.
+# Presence diffs out of the way (each subscription still gets its presence_state): tests of presence set their own.
+QUIET_PRESENCE = {"PRESENCE_INTERVAL": "3600"}
 GENEROUS_RATE_LIMITS = {
     "RATE_LIMIT_MESSAGES_PER_SECOND": "1000000",
     "RATE_LIMIT_MESSAGES_BURST": "1000000",
@@ -94,6 +96,7 @@ def start_daphne(
         "DATABASE_URL": database_url_for_tests(),
         "PYTHONUNBUFFERED": "1",
         **GENEROUS_RATE_LIMITS,
+        **QUIET_PRESENCE,
         **(env or {}),
     }
     dotted = application.replace(":", ".")

@@ -142,6 +142,21 @@ if (config.postId !== null) {
   });
   comments.addEventListener("subscribed", sendPending);
 
+  // Who is watching the post, and who is writing.
+  const watching = document.getElementById("watching");
+  const typists = document.getElementById("typists");
+  comments.addEventListener("presence", (event) => {
+    const { count, users } = event.detail;
+    watching.textContent =
+      users === null ? `${count} watching` : `Watching: ${users.map((user) => user.username).join(", ")}`;
+  });
+  comments.addEventListener("typists", (event) => {
+    const names = event.detail.users.map((user) => user.username);
+    typists.textContent =
+      names.length === 0 ? "" : `${names.join(" and ")} ${names.length === 1 ? "is" : "are"} typing…`;
+  });
+  body.addEventListener("input", () => comments.typing());
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = body.value.trim();

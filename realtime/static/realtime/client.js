@@ -38,6 +38,9 @@ const DEFAULTS = {
   resume: true, // reconnect after the last id seen (false: with `since` again, every time)
   stableAfter: 10000, // ms a connection must stay open before the backoff starts again from its first step
   position: defaultPosition, // frame -> the id of the feed entry it carries, or undefined
+  // Close when the page is hidden for good or put in the back-forward cache (the user leaves at once,
+  // presence included), and connect again, resuming, if the page is shown again.
+  closeOnPageHide: true,
 };
 
 // The id of the feed entry a frame carries: comments and notifications.
@@ -216,7 +219,20 @@ class FeedCursor {
   }
 }
 
-export class RealtimeSocket extends EventTarget {
+// An EventTarget with a state: "state" events, and events whose detail is a frame or a fact.
+class Emitter extends EventTarget {
+  _setState(state) {
+    if (this.state === state) return;
+    this.state = state;
+    this._emit("state", { state });
+  }
+
+  _emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}
+
+export class RealtimeSocket extends Emitter {
   // path: "/ws/notifications" or "/ws/live-comments/<post_id>" (or a full ws:// URL).
   // options: see DEFAULTS; getToken() may replace the fetch from tokenUrl.
   constructor(path, options = {}) {
@@ -254,8 +270,25 @@ export class RealtimeSocket extends EventTarget {
   start() {
     if (this.running) return this;
     this.running = true;
+    this._watchPage();
     this._connect();
     return this;
+  }
+
+  _watchPage() {
+    if (this.pageWatched || !this.options.closeOnPageHide || typeof window === "undefined") return;
+    this.pageWatched = true;
+    let hidden = false;
+    window.addEventListener("pagehide", () => {
+      if (!this.running) return;
+      hidden = true;
+      this.close();
+    });
+    window.addEventListener("pageshow", () => {
+      if (!hidden) return;
+      hidden = false;
+      this.start();
+    });
   }
 
   // Send a JSON message; false when not connected (the caller keeps it and sends it again).
@@ -423,15 +456,6 @@ export class RealtimeSocket extends EventTarget {
 
   // --- Events ---------------------------------------------------------------
 
-  _setState(state) {
-    if (this.state === state) return;
-    this.state = state;
-    this._emit("state", { state });
-  }
-
-  _emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
-  }
 
   _clearTimers() {
     for (const timer of Object.values(this.timers)) clearTimeout(timer);
@@ -506,12 +530,24 @@ export class RealtimeConnection extends RealtimeSocket {
 // too_many_topics...; the "error" event says why, and it is not sent again),
 // "unsubscribed". Every subscribe sent (the first, and one after each reconnect)
 // is also a "subscribe" event, with the since it asked for.
-export class Subscription extends EventTarget {
+//
+// On topics with presence (PROTOCOL.md, "Presence and typing"): .count and
+// .users (a Map id -> {id, username}; null past the server's list limit) follow
+// presence_state and presence_diff, each update a "presence" event ({count,
+// users}); typing() tells the others, at most once per typingInterval; .typists
+// are the users who typed within 2 x typingInterval, each change a "typists"
+// event ({users}).
+export class Subscription extends Emitter {
   constructor(connection, topic, options = {}) {
     super();
     this.connection = connection;
     this.topic = topic;
     this.state = "subscribing";
+    this.count = 0;
+    this.users = new Map();
+    this.typists = new Map(); // id -> {user, timer}
+    this.typingInterval = options.typingInterval ?? 3000; // ms: the server's TYPING_INTERVAL
+    this.lastTyping = -Infinity;
     const history = options.history ?? connection.historyUrl(topic);
     this.feed = new FeedCursor({
       since: options.since ?? null,
@@ -534,6 +570,14 @@ export class Subscription extends EventTarget {
   send(message) {
     if (this.state !== "subscribed" && this.state !== "subscribing") return false;
     return this.connection.send({ ...message, topic: this.topic });
+  }
+
+  // Tell the others this user is typing; false when it was told within typingInterval (or cannot go now).
+  typing() {
+    const now = Date.now();
+    if (this.state !== "subscribed" || now - this.lastTyping < this.typingInterval) return false;
+    this.lastTyping = now;
+    return this.send({ type: "typing" });
   }
 
   unsubscribe() {
@@ -577,17 +621,46 @@ export class Subscription extends EventTarget {
   }
 
   _emitFrame(frame) {
+    if (frame.type === "presence_state" || frame.type === "presence_diff") this._presence(frame);
+    else if (frame.type === "typing") this._typed(frame.user);
+    else if (frame.type === "comment") this._stoppedTyping((typist) => typist.username === frame.comment.author);
     this._emit("message", frame);
     this._emit(frame.type, frame);
   }
 
-  _setState(state) {
-    if (this.state === state) return;
-    this.state = state;
-    this._emit("state", { state });
+  // A presence_state replaces what was known; a diff changes it (a count-only one: the list is unknown).
+  _presence(frame) {
+    if (frame.type === "presence_state") {
+      this.users = frame.users ? new Map(frame.users.map((user) => [user.id, user])) : null;
+    } else if (frame.joins === undefined) {
+      this.users = null;
+    } else if (this.users !== null) {
+      for (const user of frame.leaves) this.users.delete(user.id);
+      for (const user of frame.joins) this.users.set(user.id, user);
+    }
+    this.count = frame.count;
+    this._emit("presence", { count: this.count, users: this.users === null ? null : [...this.users.values()] });
   }
 
-  _emit(type, detail) {
-    this.dispatchEvent(new CustomEvent(type, { detail }));
+  _typed(user) {
+    clearTimeout(this.typists.get(user.id)?.timer);
+    const timer = setTimeout(() => this._stoppedTyping((typist) => typist.id === user.id), 2 * this.typingInterval);
+    this.typists.set(user.id, { user, timer });
+    this._emitTypists();
+  }
+
+  _stoppedTyping(which) {
+    let changed = false;
+    for (const [id, { user, timer }] of this.typists) {
+      if (!which(user)) continue;
+      clearTimeout(timer);
+      this.typists.delete(id);
+      changed = true;
+    }
+    if (changed) this._emitTypists();
+  }
+
+  _emitTypists() {
+    this._emit("typists", { users: [...this.typists.values()].map(({ user }) => user) });
   }
 }

@@ -13,6 +13,7 @@ from comments.models import Post
 from project.asgi import application
 from realtime.auth.revocation import publish_revocation
 from realtime.auth.tokens import issue_token, password_fingerprint
+from tests.support.presence import receive_presence_state
 from tests.support.tokens import in_seconds, signed
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,6 +29,7 @@ async def open_both(user: Any, post: Post) -> list[WebsocketCommunicator]:
     ]
     for communicator in communicators:
         assert await communicator.connect() == (True, None)
+    await receive_presence_state(communicators[1], f"comments:{post.pk}", user)
     return communicators
 
 

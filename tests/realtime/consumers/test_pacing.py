@@ -19,6 +19,7 @@ from project.asgi import application
 from realtime.limits.flow import EXTENSION
 from realtime.testing import ManualClock
 from realtime.types import Receive, Scope, Send
+from tests.support.presence import receive_presence_state
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("realtime_clock")]
 
@@ -66,6 +67,7 @@ async def test_a_replay_waits_for_the_client_to_read_then_goes_on(
     flow = HeldFlow()
     ws = WebsocketCommunicator(behind(flow), f"/ws/live-comments/{post.pk}?token={token}&since=0")
     assert await ws.connect() == (True, None)
+    await receive_presence_state(ws, f"comments:{post.pk}")  # not an entry of the feed: not paced
     await asyncio.wait_for(flow.waited_on.wait(), 10)
     assert await ws.receive_nothing(timeout=0.1)  # behind: not one entry
     flow.release()
@@ -81,6 +83,7 @@ async def test_a_client_behind_for_a_whole_heartbeat_is_closed_with_4410(
     flow = HeldFlow()
     ws = WebsocketCommunicator(behind(flow), f"/ws/live-comments/{post.pk}?token={token}&since=0")
     assert await ws.connect() == (True, None)
+    await receive_presence_state(ws, f"comments:{post.pk}")  # not an entry of the feed: not paced
     await asyncio.wait_for(flow.waited_on.wait(), 10)  # the replay has read its first page and waits
     await realtime_clock.advance(PATIENCE - 0.1)
     assert await ws.receive_nothing(timeout=0.1)
@@ -96,6 +99,7 @@ async def test_a_topic_on_ws_is_paced_the_same(post: Post, token: str, commented
     topic = f"comments:{post.pk}"
     await ws.send_json_to({"type": "subscribe", "topic": topic, "since": 0})
     assert await ws.receive_json_from() == {"type": "subscribed", "topic": topic}
+    await receive_presence_state(ws, topic)
     await asyncio.wait_for(flow.waited_on.wait(), 10)
     assert await ws.receive_nothing(timeout=0.1)
     flow.release()

@@ -22,6 +22,7 @@ from notifications.services import anotify_user, notifications_group
 from project.asgi import application
 from realtime.auth.tokens import issue_token
 from realtime.db import database_sync_to_async
+from tests.support.presence import receive_presence_state
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,6 +46,8 @@ async def subscribe(communicator: WebsocketCommunicator, topic: str, **fields: A
     await communicator.send_json_to({"type": "subscribe", "topic": topic, **fields})
     answer = {"type": "subscribed", "topic": topic}
     assert await communicator.receive_json_from() == ({**answer, "ref": fields["ref"]} if "ref" in fields else answer)
+    if topic.startswith("comments:"):
+        await receive_presence_state(communicator, topic)
 
 
 def error(code: str, message: str, **fields: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from realtime.auth.tokens import issue_token
 from realtime.hub import hub
 from realtime.limits import connections as connection_cap
 from realtime.limits.ratelimit import Rate, TokenBucket
+from tests.support.presence import receive_presence_state
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -95,6 +96,7 @@ async def test_comments_have_a_budget_of_their_own(post: Post, token: str, realt
     realtime_settings.RATE_LIMIT_COMMENTS_PER_SECOND, realtime_settings.RATE_LIMIT_COMMENTS_BURST = 0.001, 2
     communicator = WebsocketCommunicator(application, f"/ws/live-comments/{post.pk}?token={token}")
     assert await communicator.connect() == (True, None)
+    await receive_presence_state(communicator, f"comments:{post.pk}")
     for number in range(3):
         await communicator.send_json_to({"type": "new_comment", "body": f"#{number}"})
     frames = [await communicator.receive_json_from() for _ in range(5)]

@@ -17,6 +17,7 @@ from websockets.typing import Origin
 from comments.models import Post
 from project.asgi import application
 from tests.support.live import LiveServer
+from tests.support.presence import receive_presence_state_over_the_wire
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,6 +71,8 @@ async def test_a_foreign_origin_gets_http_403_over_the_wire(
             pass
     assert refused.value.response.status_code == 403
     async with connect(url, origin=Origin(f"http://{daphne_server.host}:{daphne_server.port}")) as ws:
+        if endpoint == "live-comments":
+            await receive_presence_state_over_the_wire(ws, f"comments:{post.pk}", user)
         sent, answer = PROBES[endpoint]
         await ws.send(sent)
         assert await ws.recv() == answer

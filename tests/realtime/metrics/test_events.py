@@ -29,6 +29,7 @@ from realtime.testing import ManualClock
 from realtime.types import Message
 from tests.realtime.consumers.test_pacing import PATIENCE, HeldFlow, behind
 from tests.support.metrics import Samples
+from tests.support.presence import receive_presence_state
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,6 +43,7 @@ async def test_a_live_comment_is_observed_from_commit_to_send_once_per_watcher(
     watchers = [WebsocketCommunicator(application, f"/ws/live-comments/{post.pk}?token={token}") for _ in range(2)]
     for ws in watchers:
         await ws.connect()
+        await receive_presence_state(ws, f"comments:{post.pk}")
     before = Samples()
     await create_comment(post_id=post.pk, author=user, body="hello", client_id=None)
     for ws in watchers:
@@ -71,6 +73,7 @@ async def test_replayed_entries_are_counted_and_not_observed_as_deliveries(post:
     before = Samples()
     ws = WebsocketCommunicator(application, f"/ws/live-comments/{post.pk}?token={token}&since=0")
     await ws.connect()
+    await receive_presence_state(ws, f"comments:{post.pk}")
     frames = [await ws.receive_json_from() for _ in range(4)]
     assert [frame["type"] for frame in frames] == ["comment", "comment", "comment", "replay_complete"]
 
@@ -89,6 +92,7 @@ async def test_a_replay_past_the_limit_is_counted_as_truncated_with_no_entry_rep
     before = Samples()
     ws = WebsocketCommunicator(application, f"/ws/live-comments/{post.pk}?token={token}&since=0")
     await ws.connect()
+    await receive_presence_state(ws, f"comments:{post.pk}")
     assert (await ws.receive_json_from())["truncated"] is True
 
     assert before.added("realtime_replay_truncations_total", COMMENTS) == 1
@@ -132,6 +136,7 @@ async def test_a_replay_left_unread_for_a_heartbeat_is_counted_as_fallen_behind_
     flow = HeldFlow()
     ws = WebsocketCommunicator(behind(flow), f"/ws/live-comments/{post.pk}?token={token}&since=0")
     await ws.connect()
+    await receive_presence_state(ws, f"comments:{post.pk}")
     await asyncio.wait_for(flow.waited_on.wait(), 10)
     before = Samples()
     await realtime_clock.advance(PATIENCE)

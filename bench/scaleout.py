@@ -51,7 +51,7 @@ def fanout(
     seed = env.fresh_database(users=watchers + 1)
     tokens, post_id = seed.tokens, seed.post_ids[0]
     path, subscribe = watching(via, post_id)
-    server_env = env.server_env(DJANGO_SETTINGS_MODULE=LAYER_SETTINGS[layer], **(environment or {}))
+    server_env = {**env.server_env(DJANGO_SETTINGS_MODULE=LAYER_SETTINGS[layer]), **(environment or {})}
     with env.workdir() as work:
         pair = [servers.daphne(f"daphne-{layer}-{n}", server_env, work) for n in range(2)]
         try:

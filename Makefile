@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-packaging lint bench bench-scaleout bench-topics bench-presence bench-soak bench-hostile clean
+.PHONY: install run test test-packaging lint bench bench-scaleout bench-topics bench-presence bench-soak bench-hostile bench-restart clean
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -72,6 +72,10 @@ bench-soak: $(VENV)/.bench-installed
 
 bench-hostile: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.hostile
+
+# The reconnect storm of a rolling restart behind deploy/'s nginx (needs nginx: apt-get install nginx).
+bench-restart: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.restart
 
 lint: install
 	$(BIN)/ruff check .

@@ -138,6 +138,7 @@ REALTIME_ENVIRONMENT: dict[str, Any] = {
     "RATE_LIMIT_STRIKES": env.int,
     "RATE_LIMIT_STRIKE_SECONDS": env.float,
     "MAX_CONNECTIONS_PER_USER": env.int,
+    "METRICS_TOKEN": env.str,
     "SEND_BUFFER_LIMIT": env.int,
     "HANDSHAKE_TIMEOUT": env.float,
     "MAX_CONNECTIONS_PER_IP": env.int,

@@ -14,17 +14,19 @@ from realtime import registry
 from realtime.layers.redis import RedisUnreachable, check_redis
 from realtime.limits.addresses import ConnectionsPerAddress
 from realtime.limits.origins import OriginCheckMiddleware
+from realtime.metrics.connections import Metered
 from realtime.routing import unknown_path
 from realtime.types import ASGIApp, Receive, Scope, Send
 
 
 def websocket_application(websocket_urlpatterns: list[Any] | None = None) -> ASGIApp:
     """
-    The WebSocket side: the cap per client address, the origin check, then
-    `websocket_urlpatterns` (default: every feature's), then 4404.
+    The WebSocket side, every connection counted (realtime/metrics/connections.py): the
+    cap per client address, the origin check, then `websocket_urlpatterns` (default:
+    every feature's), then 4404.
     """
     patterns = registry.websocket_urlpatterns() if websocket_urlpatterns is None else websocket_urlpatterns
-    return ConnectionsPerAddress(OriginCheckMiddleware(URLRouter([*patterns, unknown_path])))
+    return Metered(ConnectionsPerAddress(OriginCheckMiddleware(URLRouter([*patterns, unknown_path]))), patterns)
 
 
 def realtime_application(

@@ -108,6 +108,11 @@ LIBRARY_KEYS: dict[str, Key] = {
     "MAX_CONNECTIONS_PER_USER": count(
         20, "open connections per user (all processes, with Redis); the next is refused with 4429; 0: no cap", minimum=0
     ),
+    "METRICS_TOKEN": Key(
+        None,
+        "bearer token that lets other hosts read `/metrics`; `None`: loopback clients only",
+        (str, type(None)),
+    ),
 }
 
 

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Literal, TypedDict
 
+from realtime.metrics.catalog import error_frames
+
 
 class ErrorCode(StrEnum):
     """The library's `code` slugs."""
@@ -78,4 +80,5 @@ def error_frame(code: str, message: str) -> ErrorFrame:
     """An error frame; `code` must be the library's or a registered feature's."""
     if code not in _error_codes:
         raise ValueError(f"Unknown error code {code!r}: register it with the feature that sends it")
+    error_frames.labels(code).inc()  # every error frame made is sent
     return {"type": "error", "code": str(code), "message": message}

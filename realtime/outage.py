@@ -14,11 +14,14 @@ import logging
 
 from django.db import DatabaseError, InterfaceError, OperationalError
 
+from realtime.metrics import catalog as metrics
+
 OUTAGES = (OperationalError, InterfaceError)
 
 
 def log_database_failure(logger: logging.Logger, error: DatabaseError, message: str, *args: object) -> None:
     """Log `message % args` and why the database failed: one line for an outage, a traceback otherwise."""
+    metrics.database_failures.labels(metrics.OUTAGE if isinstance(error, OUTAGES) else metrics.OTHER_ERROR).inc()
     if isinstance(error, OUTAGES):
         logger.warning(f"{message}: the database is unavailable (%s)", *args, type(error).__name__)
     else:

@@ -20,9 +20,12 @@ from realtime.handshake import refuse
 from realtime.types import ASGIApp, Receive, Scope, Send
 
 
-def websocket_route(pattern: str, application: ASGIApp) -> URLPattern:
-    """A route of Channels' `URLRouter` (Django's `re_path`, which its types know only for views)."""
-    route: URLPattern = re_path(pattern, cast(Any, application))
+def websocket_route(pattern: str, application: ASGIApp, *, name: str | None = None) -> URLPattern:
+    """
+    A route of Channels' `URLRouter` (Django's `re_path`, which its types know only for views).
+    `name` labels its connections in the metrics (default: the pattern, realtime/metrics/endpoints.py).
+    """
+    route: URLPattern = re_path(pattern, cast(Any, application), name=cast(Any, name))  # None is no name
     return route
 
 
@@ -37,7 +40,7 @@ async def refuse_unknown_path(scope: Scope, receive: Receive, send: Send) -> Non
 
 
 # `/ws/`: one connection, many topics (realtime/consumers/topics.py).
-topics_urlpatterns = [websocket_route(r"^ws/?$", token_endpoint(TopicsConsumer))]
+topics_urlpatterns = [websocket_route(r"^ws/?$", token_endpoint(TopicsConsumer), name="/ws/")]
 
 # The seed's open endpoints: no token, no channel layer. Not served unless routed.
 seed_urlpatterns = [

@@ -6,10 +6,21 @@ from django.urls import path
 
 from realtime import registry
 from realtime.auth import views
+from realtime.health.views import healthz, readyz
+from realtime.metrics.views import metrics
 
 app_name = "realtime"
 
+# What an operator reads (README, "Observing"): under realtime/ here, and, as PROTOCOL.md names
+# them, at the root of a site that adds `path("", include(operations_urlpatterns))`.
+operations_urlpatterns = [
+    path("metrics", metrics, name="metrics"),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+]
+
 urlpatterns = [
     path("token/", views.token, name="token"),
+    *operations_urlpatterns,
     *registry.http_urlpatterns(),
 ]

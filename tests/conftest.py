@@ -18,6 +18,7 @@ from realtime.limits import connections as connection_cap
 from realtime.presence.redis import PREFIX as PRESENCE_KEYS
 from tests.support.availability import skip_unless_available
 from tests.support.live import GENEROUS_RATE_LIMITS, QUIET_PRESENCE, WIRE_APPLICATION, LiveServer, start_daphne
+from tests.support.nginx import nginx_binary
 
 if TYPE_CHECKING:
     from realtime.testing.fixtures import RealtimeOverrides
@@ -28,6 +29,8 @@ SERVICES_MISSING = (
     "the service-backed tests need PostgreSQL and Redis: set DATABASE_URL and REDIS_URL (as .ci/run does)"
 )
 
+
+NGINX_MISSING = "the deployment tests run deploy/'s nginx configuration: apt-get install nginx (.ci/run does)"
 
 PACKAGING_NOT_ASKED = (
     "the packaging tests install this checkout into a new virtualenv and upgrade a 0.1 database (a minute): "
@@ -46,6 +49,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         available=bool(os.environ.get("REALTIME_PACKAGING")),
         required_by="REALTIME_REQUIRE_PACKAGING",
         missing=PACKAGING_NOT_ASKED,
+    )
+    skip_unless_available(
+        items,
+        marker="nginx",
+        available=nginx_binary() is not None,
+        required_by="REALTIME_REQUIRE_NGINX",
+        missing=NGINX_MISSING,
     )
     skip_unless_available(
         items,

@@ -37,6 +37,8 @@ from realtime.db import database_sync_to_async
 from realtime.handshake import refuse
 from realtime.hub import hub
 from realtime.limits import connections
+from realtime.metrics.catalog import REFUSED_TOKEN
+from realtime.metrics.connections import handshake_refused
 from realtime.outage import log_database_failure
 from realtime.types import Receive, Scope, Send
 
@@ -80,6 +82,7 @@ class TokenAuthMiddleware(BaseMiddleware):
             user, claims = await authenticate(token_from_scope(scope), now=here.clock.wall())
         except InvalidToken as reason:
             logger.info("Refused %s: %s", scope.get("path", "?"), reason)
+            handshake_refused(scope, REFUSED_TOKEN)
             await refuse(receive, send, CLOSE_POLICY_VIOLATION)
             return
         except DatabaseError as error:

@@ -62,6 +62,7 @@ from realtime.layers.backlog import backlog
 from realtime.layers.health import report_lost, report_working
 from realtime.limits.flow import flow_of
 from realtime.limits.ratelimit import Budgets
+from realtime.metrics import catalog as metrics
 from realtime.types import Message, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
@@ -90,6 +91,8 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
     client_state: WebSocketState
     application_state: WebSocketState
     hub: Hub
+    # The message whose handler runs now (a channel-layer event's commit stamp: realtime/metrics/delivery.py).
+    current_message: Message | None = None
 
     # True when a subclass overrides Channels' JSON hooks; the base ones do no I/O
     # and are called as plain functions, without a coroutine per message.
@@ -294,6 +297,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             if self.application_state is WebSocketState.DISCONNECTED and message["type"] != "websocket.disconnect":
                 logger.debug("Dropped %s: the connection is closing", message["type"])
                 return
+            self.current_message = message
             # Chosen in its turn: what the handlers before it did (a subscription) decides where it goes.
             handler = getattr(self, handler_name(message["type"]), None) or self.route(message)
             try:
@@ -396,6 +400,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             waited.cancel()
         if flow.writable():
             return
+        metrics.fell_behind.labels(metrics.UNREAD_REPLAY).inc()
         logger.warning(
             "WebSocket %s fell behind: %s bytes unread for %s s; closing with %s",
             self.scope.get("path", "?"),
@@ -418,6 +423,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
 
     async def over_budget(self, kind: str) -> None:
         """A message found its budget empty: an error frame, or, for repeated abuse, close with 4429."""
+        metrics.rate_limited.labels(kind).inc()
         if not self._budgets.strike(self._now()):
             logger.warning("WebSocket %s closed with %s: too many %s", self.scope.get("path"), CLOSE_RATE_LIMITED, kind)
             await self.close(CLOSE_RATE_LIMITED)
@@ -450,6 +456,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
 
     async def realtime_fell_behind(self, event: Message) -> None:
         """More live events wait for this connection than `CHANNEL_BACKLOG_LIMIT`: it cannot keep up."""
+        metrics.fell_behind.labels(metrics.BACKLOG).inc()
         logger.warning(
             "WebSocket %s fell behind: more than %s live events waiting; closing with %s",
             self.scope.get("path", "?"),

@@ -7,14 +7,18 @@ the one database thread of a server process, or in a management command.
 it hands them to the event loop and returns: the database thread never waits on
 Redis (during a Redis outage redis-py would hold it for seconds at each write),
 and a publish that fails is logged; realtime/feeds/checks.py delivers those events
-from the database. Outside a server (a command, the shell) it publishes before
-returning.
+from the database. A commit after the server's loop stopped (SIGTERM) publishes
+nothing: waiting for that loop would keep the process from ever exiting, and the
+entries reach clients with `since`. Outside a server (a command, the shell) it
+publishes before returning.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import time
 from collections.abc import Iterable
 from concurrent.futures import Future
 from typing import Any
@@ -24,6 +28,9 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from realtime.layers.health import report_lost
+from realtime.metrics.delivery import stamped
+
+logger = logging.getLogger(__name__)
 
 Publication = tuple[str, dict[str, Any]]  # (group, event)
 
@@ -38,9 +45,16 @@ def publish_on_commit(publications: Iterable[Publication]) -> None:
 
 
 def publish(batch: list[Publication]) -> None:
+    committed_at = time.time()  # for realtime_delivery_seconds (realtime/metrics/delivery.py)
+    batch = [(group, stamped(event, committed_at)) for group, event in batch]
+    if not _in_a_server():
+        async_to_sync(_send_all)(batch)
+        return
     loop = _server_event_loop()
     if loop is None:
-        async_to_sync(_send_all)(batch)
+        # The server is stopping and its loop no longer runs: async_to_sync would wait for it forever
+        # (and the process with it). The entries are committed; clients get them with `since`.
+        logger.info("Not published: the server is stopping (%s events)", len(batch))
         return
     future = asyncio.run_coroutine_threadsafe(_send_all(batch), loop)
     future.add_done_callback(_log_failure)
@@ -52,9 +66,14 @@ async def _send_all(batch: list[Publication]) -> None:
         await layer.group_send(group, event)
 
 
+def _in_a_server() -> bool:
+    """True in a thread that sync_to_async (a server) runs, however its event loop is doing."""
+    return bool(getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) == os.getpid())
+
+
 def _server_event_loop() -> asyncio.AbstractEventLoop | None:
-    """The event loop this thread works for, when sync_to_async (a server) runs it."""
-    if getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
+    """The event loop this thread works for, when sync_to_async (a server) runs it and it still runs."""
+    if not _in_a_server():
         return None
     loop: asyncio.AbstractEventLoop | None = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
     return loop if loop is not None and loop.is_running() else None

@@ -127,6 +127,8 @@ class SequencedFeed:
         self._send = send
         self.delivered_seq = 0
         self._opened_at = 0
+        # Entries sent by replays so far (realtime_replayed_entries_total).
+        self.replayed = 0
 
     async def open(self) -> None:
         """
@@ -193,3 +195,4 @@ class SequencedFeed:
     async def _send_all(self, entries: list[Entry]) -> None:
         for entry in entries:
             await self._send(entry.frame)
+            self.replayed += 1

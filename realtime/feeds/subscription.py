@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 from realtime.conf import realtime_settings
 from realtime.feeds import checks
 from realtime.feeds.sequenced import FeedSource, ReplayComplete, SequencedFeed
+from realtime.metrics import catalog as metrics
+from realtime.metrics import delivery
 from realtime.presence.tracker import FRAME, tracker
 from realtime.presence.typing import TYPED, on_typing, typed
 from realtime.topics.kinds import TYPING
@@ -128,13 +130,20 @@ class Subscription:
         if self.feed is None:
             complete: ReplayComplete = {"type": "replay_complete", "last_id": since_id, "truncated": False}
         else:
+            replayed = self.feed.replayed
             complete = await self.feed.replay(since_id, limit=realtime_settings.REPLAY_LIMIT)
+            metrics.replayed_entries.labels(self.kind.name).inc(self.feed.replayed - replayed)
+            if complete["truncated"]:
+                metrics.replay_truncations.labels(self.kind.name).inc()
         await self.send(dict(complete))
 
     async def live(self, seq: int, frame: dict[str, Any]) -> None:
         """A live event for the feed's entry `seq`."""
         assert self.feed is not None, f"{self.topic} is live only: send its events with send()"
+        delivered = self.feed.delivered_seq
         await self.feed.live(seq, frame)
+        if self.feed.delivered_seq >= seq > delivered:  # it went out now
+            delivery.observe(self.kind.name, self.consumer.current_message)
 
     async def catch_up(self, upto: int) -> None:
         if self.feed is not None:

@@ -19,6 +19,7 @@ import weakref
 import redis.asyncio
 
 from realtime.layers.redis import RedisTarget, redis_targets
+from realtime.metrics.catalog import channel_layer_failures
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,8 @@ def health() -> LayerHealth | None:
 
 
 def report_lost(what: str, error: BaseException | None = None) -> None:
-    """Tell the process the layer failed; logs once per outage (plainly, outside an event loop)."""
+    """Tell the process the layer failed; logs once per outage (plainly, outside an event loop); counts every one."""
+    channel_layer_failures.inc()
     record = health()
     if record is None:
         logger.warning("Channel layer unavailable (%s): %r", what, error)

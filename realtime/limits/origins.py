@@ -22,6 +22,8 @@ from django.utils.http import is_same_domain
 
 from realtime.close_codes import CLOSE_POLICY_VIOLATION
 from realtime.handshake import refuse
+from realtime.metrics.catalog import REFUSED_ORIGIN
+from realtime.metrics.connections import handshake_refused
 from realtime.types import ASGIApp, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
@@ -107,6 +109,7 @@ class OriginCheckMiddleware:
             await self.application(scope, receive, send)
             return
         logger.info("Refused %s: %s", scope.get("path", "?"), reason)
+        handshake_refused(scope, REFUSED_ORIGIN)
         await refuse(receive, send, CLOSE_POLICY_VIOLATION)
 
 

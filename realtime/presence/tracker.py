@@ -46,6 +46,7 @@ from realtime.conf import realtime_settings
 from realtime.hub import Hub, Members, PeriodicCheck, every
 from realtime.layers.health import report_lost
 from realtime.layers.redis import redis_targets
+from realtime.metrics import catalog as metrics
 from realtime.presence.backend import PresenceBackend, Record
 from realtime.presence.memory import MemoryPresence
 from realtime.presence.model import Change, PresentUser, State, StateFrame, net, present_user, state_frame
@@ -450,6 +451,14 @@ async def forget(hub: Hub) -> None:
             if task is not None:
                 task.cancel()
         await found.backend.close()
+
+
+def _topics_followed() -> int:
+    """The topics with presence this process follows, for `realtime_presence_topics`."""
+    return sum(len(found.topics) for found in list(_trackers.values()))
+
+
+metrics.presence_topics.set_function(_topics_followed)
 
 
 async def _tick(hub: Hub, members: Members) -> None:

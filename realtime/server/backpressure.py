@@ -29,6 +29,7 @@ from typing import Any
 from realtime.close_codes import CLOSE_FELL_BEHIND
 from realtime.conf import realtime_settings
 from realtime.limits.flow import EXTENSION
+from realtime.metrics import catalog as metrics
 from realtime.server.patching import installed_reactor, patch
 
 logger = logging.getLogger(__name__)
@@ -99,10 +100,12 @@ class TransportFlow:
             return
         waiting = pending_bytes(protocol)
         if waiting > DROP_FACTOR * self._limit or (waiting > self._limit and protocol.state == protocol.STATE_CLOSING):
+            metrics.fell_behind.labels(metrics.DROPPED).inc()
             logger.warning("WebSocket %s dropped: %s bytes unread, even its close", _path(protocol), waiting)
             protocol.wasClean, protocol.wasNotCleanReason = False, "send buffer overflow"
             protocol.dropConnection(abort=True)
         elif waiting > self._limit and protocol.state == protocol.STATE_OPEN:
+            metrics.fell_behind.labels(metrics.SEND_BUFFER).inc()
             logger.warning(
                 "WebSocket %s fell behind: %s bytes unread (SEND_BUFFER_LIMIT %s); closing with %s",
                 _path(protocol),

@@ -20,6 +20,7 @@ from typing import Any
 
 from realtime.close_codes import CLOSE_RATE_LIMITED
 from realtime.limits.ratelimit import MESSAGE, Rate, TokenBucket
+from realtime.metrics import catalog as metrics
 from realtime.server.patching import patch
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,8 @@ MAX_FRAGMENTS_PER_MESSAGE = 1024
 FRAME_ALLOWANCE = 10
 CLOSE_MESSAGE_TOO_BIG = 1009
 LAST_DATA_OPCODE = 7
+# The rate budget of all frames together, in realtime_rate_limited_total.
+FRAMES_BUDGET = "frames"
 # Frames a connection that was told to stop may still send (those already on their way) before it is dropped.
 MAX_FRAMES_AFTER_REFUSAL = 10_000
 
@@ -63,6 +66,7 @@ def install() -> bool:
                 _refuse(self, CLOSE_MESSAGE_TOO_BIG, f"more than {MAX_FRAGMENTS_PER_MESSAGE} frames in one message")
                 return
         if not budget.take(time.monotonic()):
+            metrics.rate_limited.labels(FRAMES_BUDGET).inc()
             _refuse(self, CLOSE_RATE_LIMITED, "too many frames")
 
     patch(WebSocketProtocol, "onFrameBegin", on_frame_begin)

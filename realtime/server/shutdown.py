@@ -9,7 +9,8 @@ step of its own, registered before daphne's: every open connection of the
 process is closed with 4012, in its turn (the server is restarting: reconnect, with `since`),
 and daphne waits `CLOSE_GRACE` seconds for the frames to go out before it drops
 the sockets. Under uvicorn, which closes with 1012 itself, it does nothing.
-The open connections are the hubs' (realtime/hub.py).
+The open connections are the hubs' (realtime/hub.py). From the first moment of
+the stop, readiness answers 503 (realtime/lifecycle.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import asyncio
 import sys
 from typing import Any
 
+from realtime import lifecycle
 from realtime.hub import hubs
 from realtime.server.patching import installed_reactor
 
@@ -39,6 +41,7 @@ def install() -> bool:
 
 
 def _close_open_connections() -> Any:
+    lifecycle.mark_stopping()  # /readyz answers 503 from now on
     consumers = [consumer for hub in hubs() for consumer in hub.connections]
     if not consumers:
         return None

@@ -325,3 +325,20 @@ async def test_present_tells_a_view_who_is_on_a_topic(post: Post, people: dict[s
     assert (nobody.count, nobody.users) == (0, [])
     for ws in (alice, bob):
         await ws.disconnect()
+
+
+async def test_the_topics_with_presence_are_a_gauge_of_the_metrics(post: Post, people: dict[str, Any]) -> None:
+    from prometheus_client import REGISTRY
+
+    def topics() -> float | None:
+        return REGISTRY.get_sample_value("realtime_presence_topics")
+
+    before = topics() or 0.0
+    other = await Post.objects.acreate(title="Another")
+    alice, _ = await follow(people["alice"], post)
+    bob, _ = await follow(people["bob"], post)
+    carol, _ = await follow(people["carol"], other)
+    assert topics() == before + 2
+    for ws in (alice, bob, carol):
+        await ws.disconnect()
+    assert topics() == before

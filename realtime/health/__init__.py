@@ -1,0 +1,1 @@
+"""Liveness and readiness (PROTOCOL.md, "Observing it"): `/healthz` and `/readyz`."""

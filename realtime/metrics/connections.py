@@ -1,0 +1,161 @@
+"""
+Counting WebSocket connections at the application's edge.
+
+`Metered` wraps the WebSocket side of the application (realtime/asgi.py) and
+watches the ASGI messages of each connection go by, so that no consumer,
+middleware or host route has to remember to count:
+
+- `websocket.accept`: the handshake was accepted; the connection is open
+  (`realtime_connections` +1 until it ends);
+- `websocket.close` before accept: refused, the outcome named by whoever
+  refused (`handshake_refused`: the origin check, the token middleware) or, if
+  no one did, by its close code (4429: a cap, 4404: not found, ...);
+- the first close after accept, the server's or the client's, and its code;
+  a connection whose application raised ends with 1011, as daphne closes it,
+  and one that ended with no close at all (cancelled as the server stopped) with 1006;
+- each message received and sent (traffic.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client.metrics import Counter, Gauge
+
+from realtime.metrics import catalog
+from realtime.metrics.endpoints import EndpointLabels
+from realtime.metrics.traffic import Traffic, traffic_of
+from realtime.types import ASGIApp, Message, Receive, Scope, Send
+
+SCOPE_KEY = "realtime.meter"
+CLOSE_NO_STATUS = 1005
+# A connection that ended with no close at all (dropped, or cancelled as the server stopped).
+CLOSE_ABNORMAL = 1006
+CLOSE_INTERNAL_ERROR = 1011
+# The outcome of a refusal that nobody named, by its close code.
+OUTCOME_OF_CODE = {
+    4429: catalog.REFUSED_CAP,
+    4403: catalog.REFUSED_FORBIDDEN,
+    4404: catalog.REFUSED_NOT_FOUND,
+    4503: catalog.REFUSED_UNAVAILABLE,
+}
+
+
+class EndpointMetrics:
+    """One endpoint's metrics, bound to its label once (labels() costs a lock and a lookup)."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self.open: Gauge = catalog.connections.labels(endpoint)
+        self.traffic: Traffic = traffic_of(endpoint)
+        self.outcomes: dict[str, Counter] = {
+            outcome: catalog.handshakes.labels(endpoint, outcome) for outcome in catalog.OUTCOMES
+        }
+        self._closes: dict[str, Counter] = {}
+
+    def closed(self, code: int) -> None:
+        label = catalog.close_code_label(code)
+        counter = self._closes.get(label)
+        if counter is None:
+            counter = self._closes[label] = catalog.closes.labels(self.endpoint, label)
+        counter.inc()
+
+
+class ConnectionMeter:
+    """What one connection has done so far: answered or not, open, closed with which code."""
+
+    __slots__ = ("_close_code", "_metrics", "_outcome", "refusal")
+
+    def __init__(self, metrics: EndpointMetrics) -> None:
+        self._metrics = metrics
+        self._outcome: str | None = None
+        self._close_code: int | None = None
+        # Named by whoever refuses the handshake (handshake_refused), before its close goes out.
+        self.refusal: str | None = None
+
+    def receive(self, receive: Receive) -> Receive:
+        traffic = self._metrics.traffic
+
+        async def metered_receive() -> Message:
+            message = await receive()
+            if message["type"] == "websocket.receive":
+                traffic.received += 1
+            elif message["type"] == "websocket.disconnect":
+                self._ended(int(message.get("code") or CLOSE_NO_STATUS))
+            return message
+
+        return metered_receive
+
+    def send(self, send: Send) -> Send:
+        traffic = self._metrics.traffic
+
+        async def metered_send(message: Message) -> None:
+            await send(message)
+            if message["type"] == "websocket.send":
+                traffic.sent += 1
+            elif message["type"] == "websocket.accept":
+                self._answered(catalog.ACCEPTED)
+                self._metrics.open.inc()
+            elif message["type"] == "websocket.close":
+                if self._outcome is None:
+                    self._answered(self.refusal or OUTCOME_OF_CODE.get(message.get("code", 0), catalog.REFUSED_OTHER))
+                else:
+                    self._ended(int(message.get("code") or CLOSE_NO_STATUS))
+
+        return metered_send
+
+    def crashed(self) -> None:
+        """The application raised: daphne closes an open connection with 1011."""
+        self._ended(CLOSE_INTERNAL_ERROR)
+
+    def finished(self) -> None:
+        if self._outcome is None:
+            self._answered(catalog.ABANDONED)
+        elif self._outcome == catalog.ACCEPTED:
+            self._metrics.open.dec()
+            self._metrics.closed(CLOSE_ABNORMAL if self._close_code is None else self._close_code)
+
+    def _answered(self, outcome: str) -> None:
+        self._outcome = outcome
+        self._metrics.outcomes[outcome].inc()
+
+    def _ended(self, code: int) -> None:
+        if self._close_code is None and self._outcome == catalog.ACCEPTED:
+            self._close_code = code
+
+
+class Metered:
+    """The WebSocket application `application`, its connections counted by the routes in `routes`."""
+
+    def __init__(self, application: ASGIApp, routes: list[Any]) -> None:
+        self.application = application
+        self._labels = EndpointLabels(routes)
+        self._metrics: dict[str, EndpointMetrics] = {}
+        for label in self._labels.labels():
+            self._endpoint(label)  # every series from zero, so that rates see the first connection
+
+    def _endpoint(self, label: str) -> EndpointMetrics:
+        found = self._metrics.get(label)
+        if found is None:
+            found = self._metrics[label] = EndpointMetrics(label)
+        return found
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await self.application(scope, receive, send)
+            return
+        meter = ConnectionMeter(self._endpoint(self._labels.of(scope)))
+        try:
+            await self.application({**scope, SCOPE_KEY: meter}, meter.receive(receive), meter.send(send))
+        except Exception:
+            meter.crashed()
+            raise
+        finally:
+            meter.finished()
+
+
+def handshake_refused(scope: Scope, outcome: str) -> None:
+    """Name the outcome of a refusal about to be sent (before `realtime.handshake.refuse`)."""
+    meter: ConnectionMeter | None = scope.get(SCOPE_KEY)
+    if meter is not None:
+        meter.refusal = outcome

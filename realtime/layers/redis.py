@@ -51,7 +51,17 @@ class RedisTarget:
             return master
         return redis.Redis.from_url(self.url or "", **options)
 
-    def async_client(self, *, timeout: float) -> redis.asyncio.Redis:
+    def async_client(self, *, timeout: float, pool: int | None = None) -> redis.asyncio.Redis:
+        """A client; with `pool`, at most that many connections, a request past them waiting (up to `timeout`)."""
+        if pool is not None and not self.sentinels:
+            connections = redis.asyncio.BlockingConnectionPool.from_url(
+                self.url or "",
+                max_connections=pool,
+                timeout=timeout,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+            )
+            return redis.asyncio.Redis.from_pool(connections)  # which it closes with itself
         if self.sentinels:
             sentinel: Any = cast(Any, AsyncSentinel)(list(self.sentinels), socket_timeout=timeout)
             master: redis.asyncio.Redis = sentinel.master_for(

@@ -31,6 +31,7 @@ records again and every connection gets a fresh `presence_state`.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import hashlib
 import logging
 import uuid
@@ -49,7 +50,16 @@ from realtime.layers.redis import redis_targets
 from realtime.metrics import catalog as metrics
 from realtime.presence.backend import PresenceBackend, Record
 from realtime.presence.memory import MemoryPresence
-from realtime.presence.model import Change, PresentUser, State, StateFrame, net, present_user, state_frame
+from realtime.presence.model import (
+    Change,
+    DiffFrame,
+    PresentUser,
+    State,
+    StateFrame,
+    net,
+    present_user,
+    state_frame,
+)
 from realtime.presence.redis import RedisPresence
 
 if TYPE_CHECKING:
@@ -66,8 +76,11 @@ FRAME = "presence.frame"
 REDIS_TIMEOUT = 2.0
 # Changes kept for connections not yet sent their state; past it, the topic is read again.
 MAX_LOG = 10_000
-# Ticks a missing change is waited for before the topic is read again.
-GAP_PATIENCE = 1
+# Seconds (at least two ticks) a missing change is waited for before the topic is read again: under a
+# join storm, the changes another process publishes arrive late, not lost.
+GAP_PATIENCE = 2.0
+# Connections to Redis the tracker may hold; more requests wait for one (never "too many connections").
+REDIS_POOL = 20
 
 
 @dataclass
@@ -77,11 +90,21 @@ class Listener:
     version: int | None = None  # None until its presence_state is sent
     count: int = 0
     listed: bool = False
+    # Until then: the newest version known when it joined; its state is at least there, so older changes are no use.
+    floor: int = 0
 
 
 def presence_group(topic: str) -> str:
     """The channel-layer group of the trackers following `topic` (a valid group name, whatever the topic)."""
     return f"realtime.presence.{hashlib.blake2b(topic.encode(), digest_size=12).hexdigest()}"
+
+
+@dataclass
+class StateRead:
+    """One read of a topic's state, shared by the joins that ask for it before it starts."""
+
+    result: asyncio.Future[State]
+    started: bool = False
 
 
 class TopicPresence:
@@ -92,7 +115,8 @@ class TopicPresence:
         self.listeners: dict[Subscription, Listener] = {}
         self.log: dict[int, Change] = {}  # by version
         self.rebase = False
-        self.gap_ticks = 0
+        self.gap_since: float | None = None  # when a change was first found missing
+        self.reading: StateRead | None = None  # the state read the next joins share
         # The backend's version of the topic when it was last found ahead of what this process heard.
         self.behind: int | None = None
 
@@ -129,7 +153,7 @@ class Tracker:
             await self._follow(presence)
         user = present_user(subscription.consumer.user)
         key = str(user["id"])
-        presence.listeners[subscription] = listener = Listener()
+        presence.listeners[subscription] = listener = Listener(floor=presence.known_version())
         self.hub.join(PRESENCE_INDEX, topic, subscription)
         entry = presence.users.get(key)
         if entry is None:
@@ -301,45 +325,52 @@ class Tracker:
         self._typed = {key: at for key, at in self._typed.items() if moment - at < interval}
 
     def _flush(self, topic: str, presence: TopicPresence, limit: int) -> None:
-        ready = [(sub, listener) for sub, listener in presence.listeners.items() if listener.version is not None]
-        if not presence.log or not ready:
+        """Each connection's diff of the changes since what it was last sent (those sent the same share one)."""
+        if not presence.log:
             return
         versions = sorted(presence.log)
-        lowest = min(listener.version for _, listener in ready if listener.version is not None)
-        expected = [version for version in versions if version > lowest]
-        if expected != list(range(lowest + 1, lowest + 1 + len(expected))):
-            presence.gap_ticks += 1
-            if presence.gap_ticks > GAP_PATIENCE:
+        newest = presence.log[versions[-1]]
+        groups: dict[tuple[int, int, bool], list[Subscription]] = {}
+        for subscription, listener in presence.listeners.items():
+            if listener.version is not None and listener.version < versions[-1]:
+                groups.setdefault((listener.version, listener.count, listener.listed), []).append(subscription)
+        # A list needs every change since its version; a count needs only the newest.
+        lists = newest.count <= limit
+        if lists and any(not _contiguous(versions, version) for version, _, listed in groups if listed):
+            now = self.hub.clock.monotonic()
+            presence.gap_since = now if presence.gap_since is None else presence.gap_since
+            patience = max(GAP_PATIENCE, 2 * realtime_settings.PRESENCE_INTERVAL)
+            if now - presence.gap_since >= patience:
                 presence.rebase = True
             return
-        presence.gap_ticks = 0
-        texts: dict[tuple[int, int, bool], str | None] = {}
-        for subscription, listener in ready:
-            assert listener.version is not None
-            newer = [presence.log[version] for version in versions if version > listener.version]
-            if not newer:
-                continue
-            key = (listener.version, listener.count, listener.listed)
-            if key not in texts:
-                texts[key] = self._diff_text(topic, newer, listener, limit)
-            diff_count = newer[-1].count
-            if diff_count <= limit and not listener.listed:
+        presence.gap_since = None
+        for (version, count, listed), subscriptions in groups.items():
+            if lists and not listed:
                 presence.rebase = True  # back under the limit: it needs the list itself
                 continue
-            text = texts[key]
-            listener.version, listener.count, listener.listed = versions[-1], diff_count, diff_count <= limit
-            if text is not None:
-                subscription.consumer.handle_local_event({"type": FRAME, "topic": topic, "text": text})
-        if not any(listener.version is None for listener in presence.listeners.values()):
-            floor = min((listener.version or 0) for listener in presence.listeners.values())
-            presence.log = {version: change for version, change in presence.log.items() if version > floor}
+            newer = [presence.log[each] for each in versions[bisect.bisect_right(versions, version) :]]
+            text = self._diff_text(topic, newer, count, limit)
+            for subscription in subscriptions:
+                listener = presence.listeners[subscription]
+                listener.version, listener.count, listener.listed = versions[-1], newest.count, lists
+                if text is not None:
+                    subscription.consumer.handle_local_event({"type": FRAME, "topic": topic, "text": text})
+        floor = min(
+            (listener.floor if listener.version is None else listener.version)
+            for listener in presence.listeners.values()
+        )
+        presence.log = {version: change for version, change in presence.log.items() if version > floor}
 
     @staticmethod
-    def _diff_text(topic: str, changes: list[Change], listener: Listener, limit: int) -> str | None:
+    def _diff_text(topic: str, changes: list[Change], count: int, limit: int) -> str | None:
+        """The diff after `changes` for a connection last sent `count`; None when it would say nothing new."""
+        if changes[-1].count > limit:
+            if changes[-1].count == count:
+                return None
+            frame: DiffFrame = {"type": "presence_diff", "topic": topic, "count": changes[-1].count}
+            return codec.encode(frame)
         diff = net(changes)
-        if diff.count > limit:
-            return None if diff.count == listener.count else codec.encode(diff.frame(topic, limit))
-        if not diff.joins and not diff.leaves and diff.count == listener.count:
+        if not diff.joins and not diff.leaves and diff.count == count:
             return None  # they came and went
         return codec.encode(diff.frame(topic, limit))
 
@@ -350,7 +381,7 @@ class Tracker:
         except Exception as error:
             self._degrade(error)
             return
-        presence.rebase, presence.gap_ticks, presence.behind = False, 0, None
+        presence.rebase, presence.gap_since, presence.behind = False, None, None
         text = codec.encode(state_frame(topic, state, limit))
         for subscription, listener in presence.listeners.items():
             if listener.version is None:
@@ -382,13 +413,27 @@ class Tracker:
     # --- The backend lost and back -----------------------------------------------------------
 
     async def _state(self, topic: str, presence: TopicPresence) -> State:
+        """The topic's state, read once for all the joins that ask before the read starts (a storm: one read)."""
+        read = presence.reading
+        if read is None or read.started:
+            loop = asyncio.get_running_loop()
+            read = presence.reading = StateRead(loop.create_future())
+            loop.call_soon(self._spawn, self._read_state(topic, presence, read))
+        return await asyncio.shield(read.result)
+
+    async def _read_state(self, topic: str, presence: TopicPresence, read: StateRead) -> None:
+        read.started = True
+        if presence.reading is read:
+            presence.reading = None
         try:
-            return await self.backend.state(topic, realtime_settings.PRESENCE_LIST_LIMIT)
+            state = await self.backend.state(topic, realtime_settings.PRESENCE_LIST_LIMIT)
         except Exception as error:
             self._degrade(error)
             presence.rebase = True
             users = [user for user, _ in presence.users.values()]
-            return State(len(users), users, max(presence.log, default=0))
+            state = State(len(users), users, max(presence.log, default=0))
+        if not read.result.done():
+            read.result.set_result(state)
 
     def _degrade(self, error: BaseException | None) -> None:
         if not self.degraded:
@@ -422,6 +467,11 @@ class Tracker:
 _tasks: set[asyncio.Future[Any]] = set()
 
 
+def _contiguous(versions: list[int], after: int) -> bool:
+    """Whether `versions` (sorted, distinct) hold every version from `after` + 1 to their last."""
+    return len(versions) - bisect.bisect_right(versions, after) == versions[-1] - after
+
+
 def lease() -> float:
     """Seconds a process's records outlive its last sign of life: its users leave within PRESENCE_TTL."""
     interval = float(realtime_settings.PRESENCE_INTERVAL)
@@ -437,7 +487,9 @@ def tracker(hub: Hub) -> Tracker:
     if found is None:
         targets = redis_targets()
         backend: PresenceBackend = (
-            RedisPresence(targets[0].async_client(timeout=REDIS_TIMEOUT)) if targets else MemoryPresence()
+            RedisPresence(targets[0].async_client(timeout=REDIS_TIMEOUT, pool=REDIS_POOL))
+            if targets
+            else MemoryPresence()
         )
         found = _trackers[hub] = Tracker(hub, backend)
     return found

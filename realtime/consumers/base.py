@@ -294,21 +294,45 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         if not turns.try_take():
             await turns.wait()
         try:
-            if self.application_state is WebSocketState.DISCONNECTED and message["type"] != "websocket.disconnect":
-                logger.debug("Dropped %s: the connection is closing", message["type"])
-                return
-            self.current_message = message
-            # Chosen in its turn: what the handlers before it did (a subscription) decides where it goes.
-            handler = getattr(self, handler_name(message["type"]), None) or self.route(message)
-            try:
-                await handler(message)
-            except WebSocketDisconnect as gone:
-                self.client_state = WebSocketState.DISCONNECTED
-                await self.websocket_disconnect(
-                    {"type": "websocket.disconnect", "code": gone.code, "reason": gone.reason}
-                )
+            await self.handle_in_turn(message)
         finally:
             turns.give_back()
+
+    async def handle_in_turn(self, message: Message) -> None:
+        """Run the handler of `message`; the caller holds the turn."""
+        if self.application_state is WebSocketState.DISCONNECTED and message["type"] != "websocket.disconnect":
+            logger.debug("Dropped %s: the connection is closing", message["type"])
+            return
+        self.current_message = message
+        # Chosen in its turn: what the handlers before it did (a subscription) decides where it goes.
+        handler = getattr(self, handler_name(message["type"]), None) or self.route(message)
+        try:
+            await handler(message)
+        except WebSocketDisconnect as gone:
+            self.client_state = WebSocketState.DISCONNECTED
+            await self.websocket_disconnect({"type": "websocket.disconnect", "code": gone.code, "reason": gone.reason})
+
+    async def handle_local_event_now(self, event: Message) -> None:
+        """
+        `handle_local_event`, in the caller's task when no handler holds the turn:
+        one process-wide loop (a presence tick) delivering to thousands of
+        connections makes no task per connection. When a handler is running, the
+        event waits its turn in the background, as `handle_local_event` does; a
+        handler that fails stops the consumer either way.
+        """
+        if self._finished or not self._turns.try_take():
+            self.handle_local_event(event)
+            return
+        try:
+            await self.handle_in_turn(event)
+        except StopConsumer:
+            if not self._stopped.done():
+                self._stopped.set_result(None)
+        except Exception as error:
+            if not self._stopped.done():
+                self._stopped.set_exception(error)
+        finally:
+            self._turns.give_back()
 
     # --- The state machine --------------------------------------------------
 

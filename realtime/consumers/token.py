@@ -82,9 +82,9 @@ class TokenConsumer(WebSocketConsumer):
         self.deadline = TokenDeadline(self.handle_local_event, clock, self.scope["token_claims"].expires_at)
         self.deadline.start()
 
-    async def dispatch(self, message: Message) -> None:
+    async def handle_in_turn(self, message: Message) -> None:
         try:
-            await super().dispatch(message)
+            await super().handle_in_turn(message)
         except DatabaseError as error:
             path, code, event = self.scope.get("path", "?"), CLOSE_UNAVAILABLE, message["type"]
             log_database_failure(logger, error, "Closing %s with %s during %s", path, code, event)

@@ -61,6 +61,7 @@ from realtime.presence.model import (
     state_frame,
 )
 from realtime.presence.redis import RedisPresence
+from realtime.types import Message
 
 if TYPE_CHECKING:
     from realtime.feeds.subscription import Subscription
@@ -141,6 +142,8 @@ class Tracker:
         self.degraded = False
         self._verify_at = 0.0
         self._verify_often_until = 0.0
+        # Frames the tick has made, for its connections: (subscription, local event).
+        self._outbox: list[tuple[Subscription, Message]] = []
 
     # --- Subscriptions ----------------------------------------------------------------
 
@@ -320,6 +323,9 @@ class Tracker:
                 self._flush(topic, presence, limit)
             if presence.rebase:  # asked for before, or by the flush (a gap, a crowd back under the limit)
                 await self._rebase(topic, presence, limit)
+        outbox, self._outbox = self._outbox, []
+        for subscription, event in outbox:  # in this task: no task per connection and tick
+            await subscription.consumer.handle_local_event_now(event)
         moment = self.hub.clock.monotonic()
         interval = realtime_settings.TYPING_INTERVAL
         self._typed = {key: at for key, at in self._typed.items() if moment - at < interval}
@@ -354,7 +360,7 @@ class Tracker:
                 listener = presence.listeners[subscription]
                 listener.version, listener.count, listener.listed = versions[-1], newest.count, lists
                 if text is not None:
-                    subscription.consumer.handle_local_event({"type": FRAME, "topic": topic, "text": text})
+                    self._outbox.append((subscription, {"type": FRAME, "topic": topic, "text": text}))
         floor = min(
             (listener.floor if listener.version is None else listener.version)
             for listener in presence.listeners.values()
@@ -382,12 +388,12 @@ class Tracker:
             self._degrade(error)
             return
         presence.rebase, presence.gap_since, presence.behind = False, None, None
-        text = codec.encode(state_frame(topic, state, limit))
+        event = {"type": FRAME, "topic": topic, "text": codec.encode(state_frame(topic, state, limit))}
         for subscription, listener in presence.listeners.items():
             if listener.version is None:
                 continue
             listener.version, listener.count, listener.listed = state.version, state.count, state.users is not None
-            subscription.consumer.handle_local_event({"type": FRAME, "topic": topic, "text": text})
+            self._outbox.append((subscription, event))
         presence.log = {version: change for version, change in presence.log.items() if version > state.version}
 
     async def _verify(self) -> None:

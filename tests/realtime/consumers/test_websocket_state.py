@@ -596,3 +596,24 @@ async def test_overridden_decode_json_and_encode_json_are_used() -> None:
     await communicator.send_to(text_data="raw")
     assert await communicator.receive_output() == {"type": "websocket.send", "text": "<{'decoded': 'raw'}>"}
     await communicator.disconnect()
+
+
+async def test_an_event_handled_now_runs_in_the_callers_task_when_no_handler_holds_the_turn() -> None:
+    communicator, consumer = await connected_turns()
+    await consumer.handle_local_event_now({"type": "fast.event", "name": "now"})
+    assert (consumer.ran, consumer._background, consumer._turns._busy) == (["now"], set(), False)
+    await communicator.disconnect()
+
+
+async def test_an_event_handled_now_waits_its_turn_behind_a_running_handler() -> None:
+    communicator, consumer = await connected_turns()
+    slow = asyncio.create_task(consumer.dispatch({"type": "slow.event", "name": "slow"}))
+    await asyncio.sleep(0)
+    await consumer.handle_local_event_now({"type": "fast.event", "name": "after"})
+    assert (consumer.ran, len(consumer._background)) == ([], 1)  # it waits, in the background
+    consumer.gate.set()
+    await asyncio.wait_for(slow, timeout=2)
+    while consumer._background:
+        await asyncio.sleep(0)
+    assert consumer.ran == ["slow", "after"]
+    await communicator.disconnect()

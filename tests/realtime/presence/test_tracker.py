@@ -23,12 +23,16 @@ LIMIT = 100
 class Connection:
     events: list[dict[str, Any]] = field(default_factory=list)
 
-    def handle_local_event(self, event: dict[str, Any]) -> None:
-        self.events.append(event)
-
     def frames(self) -> list[Any]:
         assert all(event["type"] == FRAME and event["topic"] == TOPIC for event in self.events)
         return [json.loads(event["text"]) for event in self.events]
+
+
+def sent(tracker: Tracker) -> None:
+    """What the tick would send: handed to the stand-ins."""
+    for subscription, event in tracker._outbox:
+        subscription.consumer.events.append(event)
+    tracker._outbox.clear()
 
 
 @dataclass(eq=False)
@@ -55,7 +59,9 @@ def topic_with(listeners: dict[Follower, Listener], log: dict[int, Change]) -> T
 async def test_connections_past_the_limit_get_the_newest_count_even_with_a_change_missing() -> None:
     crowd = Follower(Connection())
     presence = topic_with({crowd: Listener(version=10, count=150, listed=False)}, joins(12, 13, count_from=151))
-    Tracker(hub(), MemoryPresence())._flush(TOPIC, presence, LIMIT)
+    tracker = Tracker(hub(), MemoryPresence())
+    tracker._flush(TOPIC, presence, LIMIT)
+    sent(tracker)
     assert crowd.consumer.frames() == [{"type": "presence_diff", "topic": TOPIC, "count": 153}]
     assert presence.log == {}  # everyone has had everything
 
@@ -70,12 +76,15 @@ async def test_a_listed_connection_waits_for_a_missing_change_then_the_topic_is_
     presence = topic_with({listed: Listener(version=10, count=5, listed=True)}, joins(12, count_from=6))
     tracker = Tracker(hub(), MemoryPresence())
     tracker._flush(TOPIC, presence, LIMIT)
+    sent(tracker)
     assert (listed.consumer.frames(), presence.rebase) == ([], False)  # change 11 is awaited
     await clock.advance(1.9)
     tracker._flush(TOPIC, presence, LIMIT)
+    sent(tracker)
     assert presence.rebase is False
     presence.log.update(joins(11, count_from=5))  # it came: both in one diff
     tracker._flush(TOPIC, presence, LIMIT)
+    sent(tracker)
     assert listed.consumer.frames() == [
         {
             "type": "presence_diff",
@@ -87,8 +96,10 @@ async def test_a_listed_connection_waits_for_a_missing_change_then_the_topic_is_
     ]
     presence.log.update(joins(14, count_from=7))  # 13 missing, for good
     tracker._flush(TOPIC, presence, LIMIT)
+    sent(tracker)
     await clock.advance(2.1)  # past GAP_PATIENCE
     tracker._flush(TOPIC, presence, LIMIT)
+    sent(tracker)
     assert presence.rebase is True
 
 
@@ -100,7 +111,9 @@ async def test_connections_sent_the_same_share_one_frame_and_a_joining_one_keeps
         joining: Listener(floor=2),  # its presence_state is on its way
     }
     presence = topic_with(listeners, joins(2, 3, count_from=1))
-    Tracker(hub(), MemoryPresence())._flush(TOPIC, presence, LIMIT)
+    tracker = Tracker(hub(), MemoryPresence())
+    tracker._flush(TOPIC, presence, LIMIT)
+    sent(tracker)
     assert (
         first.consumer.frames()
         == second.consumer.frames()

@@ -611,9 +611,8 @@ async def test_an_event_handled_now_waits_its_turn_behind_a_running_handler() ->
     await asyncio.sleep(0)
     await consumer.handle_local_event_now({"type": "fast.event", "name": "after"})
     assert (consumer.ran, len(consumer._background)) == ([], 1)  # it waits, in the background
+    (waiting,) = consumer._background
     consumer.gate.set()
-    await asyncio.wait_for(slow, timeout=2)
-    while consumer._background:
-        await asyncio.sleep(0)
+    await asyncio.wait_for(asyncio.gather(slow, waiting), timeout=2)
     assert consumer.ran == ["slow", "after"]
     await communicator.disconnect()

@@ -117,7 +117,11 @@ REDIS_URLS: list[str] = env.list("REDIS_URL", default=[])
 REDIS_URL: str = ",".join(REDIS_URLS)
 REDIS_SENTINELS: list[tuple[str, int]] = [sentinel_address(a) for a in env.list("REDIS_SENTINELS", default=[])]
 REDIS_SENTINEL_MASTER: str = env.str("REDIS_SENTINEL_MASTER", default="mymaster")
-CHANNEL_LAYERS = channel_layers(redis_urls=REDIS_URLS, sentinels=REDIS_SENTINELS, sentinel_master=REDIS_SENTINEL_MASTER)
+# This site's channels, groups and keys in Redis: sites sharing one Redis server need distinct prefixes.
+REDIS_PREFIX: str = env.str("REDIS_PREFIX", default="asgi")
+CHANNEL_LAYERS = channel_layers(
+    redis_urls=REDIS_URLS, sentinels=REDIS_SENTINELS, sentinel_master=REDIS_SENTINEL_MASTER, prefix=REDIS_PREFIX
+)
 
 # --- The realtime apps (README, "Settings") ------------------------------------
 

@@ -15,7 +15,7 @@ from django.db.models.signals import post_migrate
 
 from realtime.auth.tokens import issue_token
 from realtime.limits import connections as connection_cap
-from realtime.presence.redis import PREFIX as PRESENCE_KEYS
+from realtime.presence.tracker import presence_keys
 from tests.support.availability import skip_unless_available
 from tests.support.live import GENEROUS_RATE_LIMITS, QUIET_PRESENCE, WIRE_APPLICATION, LiveServer, start_daphne
 from tests.support.nginx import nginx_binary
@@ -111,7 +111,7 @@ def no_connection_leases() -> None:
         return
     client = redis.Redis.from_url(settings.REDIS_URLS[0])
     try:
-        leftovers = [*client.scan_iter(match=connection_cap.key("*")), *client.scan_iter(match=f"{PRESENCE_KEYS}*")]
+        leftovers = [*client.scan_iter(match=connection_cap.key("*")), *client.scan_iter(match=f"{presence_keys()}*")]
         if leftovers:
             client.delete(*leftovers)
     finally:

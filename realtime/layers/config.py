@@ -17,15 +17,27 @@ IN_MEMORY_BACKEND = "realtime.layers.InMemoryChannelLayer"
 
 
 def channel_layers(
-    *, redis_urls: list[str] | None = None, sentinels: list[tuple[str, int]] | None = None, sentinel_master: str = ""
+    *,
+    redis_urls: list[str] | None = None,
+    sentinels: list[tuple[str, int]] | None = None,
+    sentinel_master: str = "",
+    prefix: str | None = None,
 ) -> dict[str, Any]:
+    """
+    `prefix` names this site's channels, groups and keys in Redis (channels-redis'
+    default: "asgi"): sites sharing one Redis server need distinct prefixes, since
+    pub/sub channels ignore the database number of the URL.
+    """
     if sentinels:
         hosts: list[dict[str, Any]] = [{"sentinels": sentinels, "master_name": sentinel_master}]
     elif redis_urls:
         hosts = [{"address": url} for url in redis_urls]
     else:
         return {"default": {"BACKEND": IN_MEMORY_BACKEND}}
-    return {"default": {"BACKEND": PUBSUB_BACKEND, "CONFIG": {"hosts": hosts}}}
+    config: dict[str, Any] = {"hosts": hosts}
+    if prefix is not None:
+        config["prefix"] = prefix
+    return {"default": {"BACKEND": PUBSUB_BACKEND, "CONFIG": config}}
 
 
 def sentinel_address(text: str) -> tuple[str, int]:

@@ -24,6 +24,8 @@ from redis.sentinel import Sentinel
 
 STARTUP_TIMEOUT = 3.0
 REDIS_BACKENDS_PACKAGE = "channels_redis."
+# channels-redis' prefix of channels and groups when the layer names none.
+DEFAULT_PREFIX = "asgi"
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,12 @@ class RedisUnreachable(Exception):
         )
         self.target = target
         self.error = error
+
+
+def library_prefix(alias: str = "default") -> str:
+    """Where the library's own keys live in Redis: under the channel layer's prefix (by default "asgi")."""
+    layer = getattr(settings, "CHANNEL_LAYERS", {}).get(alias) or {}
+    return f"{(layer.get('CONFIG') or {}).get('prefix', DEFAULT_PREFIX)}:realtime:"
 
 
 def redis_targets(alias: str = "default") -> list[RedisTarget]:

@@ -28,7 +28,7 @@ import redis.asyncio as redis
 
 from realtime.hub import Hub
 from realtime.layers.health import report_lost
-from realtime.layers.redis import redis_targets
+from realtime.layers.redis import library_prefix, redis_targets
 
 logger = logging.getLogger(__name__)
 
@@ -122,8 +122,8 @@ class RedisSlots:
 
 
 def key(user_id: Any) -> str:
-    """The sorted set of `user_id`'s connection leases."""
-    return f"realtime:connections:user:{user_id}"
+    """The sorted set of `user_id`'s connection leases (under the channel layer's prefix)."""
+    return f"{library_prefix()}connections:user:{user_id}"
 
 
 _keepers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Slots] = weakref.WeakKeyDictionary()

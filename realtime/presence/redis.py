@@ -3,6 +3,7 @@ Presence in Redis, for every server process (the channel layer's first Redis).
 
 One record per process, user and topic, and per topic the users present:
 
+    (<prefix>: the channel layer's prefix, then "realtime:presence:": realtime/layers/redis.py)
     <prefix>processes          sorted set: process -> when it last said it is alive
     <prefix>held:<process>     hash: "<user id>\\0<topic>" -> the user (JSON): what the process holds
     <prefix>users:<topic>      hash: user id -> how many processes hold the user
@@ -29,7 +30,6 @@ import redis.asyncio
 from realtime.presence.backend import KeepAlive, Record
 from realtime.presence.model import Change, PresentUser, State
 
-PREFIX = "realtime:presence:"
 # Seconds the version of a topic nobody is on is kept (a topic followed again goes on from it).
 VERSION_KEPT = 86_400
 
@@ -135,7 +135,7 @@ return {version, count, redis.call('HVALS', P .. 'names:' .. topic)}
 
 
 class RedisPresence:
-    def __init__(self, client: redis.asyncio.Redis, prefix: str = PREFIX) -> None:
+    def __init__(self, client: redis.asyncio.Redis, prefix: str) -> None:
         self._client = client
         self._prefix = prefix
         self._apply = client.register_script(_APPLY)

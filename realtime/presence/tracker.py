@@ -46,7 +46,7 @@ from realtime import codec
 from realtime.conf import realtime_settings
 from realtime.hub import Hub, Members, PeriodicCheck, every
 from realtime.layers.health import report_lost
-from realtime.layers.redis import redis_targets
+from realtime.layers.redis import library_prefix, redis_targets
 from realtime.metrics import catalog as metrics
 from realtime.presence.backend import PresenceBackend, Record
 from realtime.presence.memory import MemoryPresence
@@ -473,6 +473,11 @@ class Tracker:
 _tasks: set[asyncio.Future[Any]] = set()
 
 
+def presence_keys() -> str:
+    """The prefix of the presence keys in Redis."""
+    return f"{library_prefix()}presence:"
+
+
 def _contiguous(versions: list[int], after: int) -> bool:
     """Whether `versions` (sorted, distinct) hold every version from `after` + 1 to their last."""
     return len(versions) - bisect.bisect_right(versions, after) == versions[-1] - after
@@ -493,7 +498,7 @@ def tracker(hub: Hub) -> Tracker:
     if found is None:
         targets = redis_targets()
         backend: PresenceBackend = (
-            RedisPresence(targets[0].async_client(timeout=REDIS_TIMEOUT, pool=REDIS_POOL))
+            RedisPresence(targets[0].async_client(timeout=REDIS_TIMEOUT, pool=REDIS_POOL), presence_keys())
             if targets
             else MemoryPresence()
         )

@@ -80,6 +80,8 @@ MAX_LOG = 10_000
 # Seconds (at least two ticks) a missing change is waited for before the topic is read again: under a
 # join storm, the changes another process publishes arrive late, not lost.
 GAP_PATIENCE = 2.0
+# Frames a tick sends before it lets the event loop run something else.
+OUTBOX_SLICE = 64
 # Connections to Redis the tracker may hold; more requests wait for one (never "too many connections").
 REDIS_POOL = 20
 
@@ -324,8 +326,10 @@ class Tracker:
             if presence.rebase:  # asked for before, or by the flush (a gap, a crowd back under the limit)
                 await self._rebase(topic, presence, limit)
         outbox, self._outbox = self._outbox, []
-        for subscription, event in outbox:  # in this task: no task per connection and tick
+        for number, (subscription, event) in enumerate(outbox, 1):  # in this task: no task per connection and tick
             await subscription.consumer.handle_local_event_now(event)
+            if number % OUTBOX_SLICE == 0:
+                await asyncio.sleep(0)  # let handshakes and messages in between
         moment = self.hub.clock.monotonic()
         interval = realtime_settings.TYPING_INTERVAL
         self._typed = {key: at for key, at in self._typed.items() if moment - at < interval}

@@ -14,7 +14,8 @@ logging, applied by `manage.py serve` or by the one call a host makes in its
   clients"): bytes waiting to be written (backpressure.py), a deadline for
   request heads (handshake.py), frames per message and per second (frames.py),
   the size of a message (sizes.py: `WEBSOCKET_MAX_MESSAGE_SIZE`, which plain
-  daphne would not know).
+  daphne would not know);
+- open files: the soft limit raised to the hard one (descriptors.py), one per connection.
 
 Under plain `daphne` without `install()` everything still works, less tuned
 and less guarded: clients see 1006 instead of 4012 on a restart (and
@@ -25,7 +26,7 @@ token, and none of the bounds above holds: call it in `asgi.py`.
 
 from __future__ import annotations
 
-from realtime.server import autobahn, backpressure, frames, handshake, outages, redaction, shutdown, sizes
+from realtime.server import autobahn, backpressure, descriptors, frames, handshake, outages, redaction, shutdown, sizes
 
 
 def install() -> None:
@@ -39,3 +40,4 @@ def install() -> None:
     handshake.install()
     frames.install()
     sizes.install()
+    descriptors.install()

@@ -33,3 +33,16 @@ def test_serve_without_an_asgi_application_says_what_to_set(settings: Any) -> No
     with pytest.raises(CommandError) as refused:
         call_command("serve", "--application", "", skip_checks=True)
     assert str(refused.value) == 'Set ASGI_APPLICATION (e.g. "mysite.asgi.application"), or pass --application.'
+
+
+def test_the_soft_limit_of_open_files_is_raised_to_the_hard_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    import resource
+
+    from realtime.server import descriptors
+
+    limits = {"now": (1024, 65536)}
+    monkeypatch.setattr(resource, "getrlimit", lambda which: limits["now"])
+    monkeypatch.setattr(resource, "setrlimit", lambda which, value: limits.update(now=value))
+    assert descriptors.install() == 65536
+    assert limits["now"] == (65536, 65536)
+    assert descriptors.install() == 65536  # already there: nothing to raise

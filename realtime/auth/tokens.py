@@ -16,6 +16,7 @@ subprotocols `realtime.v1` + `bearer.<jwt>`.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass
@@ -139,10 +140,21 @@ def _user_id(subject: object) -> Any:
     except ValidationError:
         raise InvalidToken("the token's sub is not a user id") from None
     if isinstance(user_id, int):
-        low, high = connection.ops.integer_field_range(field.get_internal_type())
+        low, high = _integer_range(field.get_internal_type())
         if (low is not None and user_id < low) or (high is not None and user_id > high):
             raise InvalidToken("the token's sub is out of range")
     return user_id
+
+
+@functools.cache
+def _integer_range(internal_type: str) -> tuple[int | None, int | None]:
+    """
+    The range of an integer field, read once: `connection` is context-local in
+    async code, so reading it per handshake made a database wrapper (about 3 KiB)
+    that every connection then kept.
+    """
+    low, high = connection.ops.integer_field_range(internal_type)
+    return low, high
 
 
 def token_from_scope(scope: dict[str, Any]) -> str | None:

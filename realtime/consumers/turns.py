@@ -19,7 +19,8 @@ class Turns:
 
     def __init__(self) -> None:
         self._busy = False
-        self._waiting: deque[asyncio.Future[None]] = deque()
+        # Made when a handler first has to wait: a deque costs most of a kilobyte, and most connections never wait.
+        self._waiting: deque[asyncio.Future[None]] | None = None
 
     def try_take(self) -> bool:
         """Take the turn if nobody holds it (no coroutine: the common case of every message)."""
@@ -31,6 +32,8 @@ class Turns:
     async def wait(self) -> None:
         """Wait in line for the turn; the caller holds it until `give_back()`."""
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self._waiting is None:
+            self._waiting = deque()
         self._waiting.append(turn)
         try:
             await turn
@@ -41,7 +44,7 @@ class Turns:
 
     def give_back(self) -> None:
         """The running handler is done: hand the turn to the next one waiting, or free it."""
-        while self._waiting:
+        while self._waiting:  # None or empty: nobody waits
             turn = self._waiting.popleft()
             if not turn.done():  # not a waiter cancelled meanwhile
                 turn.set_result(None)

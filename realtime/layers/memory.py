@@ -11,9 +11,11 @@ This subclass keeps its behaviour (a capacity per channel, `ChannelFull` from
 `send`, full members skipped by `group_send`, message expiry, group expiry, a
 private copy of each message per receiver) and changes its costs: expiry
 cleaning runs at most once a second, `group_send` puts the message on each
-member's queue itself, and the copies come from one pickle per send (about
-five times cheaper than `deepcopy`). Messages must be picklable, as they must
-be serializable for channels-redis.
+member's queue itself, the copies come from one pickle per send (about
+five times cheaper than `deepcopy`), and a channel's queue is a `LeanQueue`
+(realtime/layers/queues.py: a waiting reader costs a few hundred bytes, not
+3.5 KiB). Messages must be picklable, as they must be serializable for
+channels-redis.
 
 Its default capacity is twice `CHANNEL_BACKLOG_LIMIT`, so that a connection
 that falls behind is closed with 4410 before any event to it is dropped.
@@ -30,6 +32,7 @@ from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer as ChannelsInMemoryChannelLayer
 
 from realtime.conf import realtime_settings
+from realtime.layers.queues import LeanQueue
 
 CLEAN_INTERVAL = 1.0
 # Room per channel, in multiples of CHANNEL_BACKLOG_LIMIT.
@@ -62,15 +65,31 @@ class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
         for channel in list(members):
             self._put(channel, pickled, expires)  # a full member misses the message, as upstream
 
-    def _put(self, channel: str, pickled: bytes, expires: float) -> bool:
-        queue = self.channels.get(channel)
-        if queue is None:
-            queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
+    async def receive(self, channel: str) -> dict[str, Any]:
+        """The channel's next message; its queue exists while it has messages or a reader (as upstream)."""
+        self.require_valid_channel_name(channel)
+        self._clean_expired()
+        queue = self._queue_of(channel)
         try:
-            queue.put_nowait((expires, pickle.loads(pickled)))
+            _, message = await queue.get()
+        finally:
+            if queue.empty() and self.channels.get(channel) is queue:
+                del self.channels[channel]
+        received: dict[str, Any] = message
+        return received
+
+    def _put(self, channel: str, pickled: bytes, expires: float) -> bool:
+        try:
+            self._queue_of(channel).put_nowait((expires, pickle.loads(pickled)))
         except asyncio.QueueFull:
             return False
         return True
+
+    def _queue_of(self, channel: str) -> Any:
+        queue = self.channels.get(channel)
+        if queue is None:
+            queue = self.channels[channel] = LeanQueue(maxsize=self.get_capacity(channel))
+        return queue
 
     def _clean_expired(self) -> None:
         now = time.monotonic()

@@ -15,7 +15,8 @@ logging, applied by `manage.py serve` or by the one call a host makes in its
   request heads (handshake.py), frames per message and per second (frames.py),
   the size of a message (sizes.py: `WEBSOCKET_MAX_MESSAGE_SIZE`, which plain
   daphne would not know);
-- open files: the soft limit raised to the hard one (descriptors.py), one per connection.
+- open files: the soft limit raised to the hard one (descriptors.py), one per connection;
+- memory: daphne's and channels-redis' queue per connection, lean (queues.py).
 
 Under plain `daphne` without `install()` everything still works, less tuned
 and less guarded: clients see 1006 instead of 4012 on a restart (and
@@ -26,7 +27,18 @@ token, and none of the bounds above holds: call it in `asgi.py`.
 
 from __future__ import annotations
 
-from realtime.server import autobahn, backpressure, descriptors, frames, handshake, outages, redaction, shutdown, sizes
+from realtime.server import (
+    autobahn,
+    backpressure,
+    descriptors,
+    frames,
+    handshake,
+    outages,
+    queues,
+    redaction,
+    shutdown,
+    sizes,
+)
 
 
 def install() -> None:
@@ -41,3 +53,4 @@ def install() -> None:
     frames.install()
     sizes.install()
     descriptors.install()
+    queues.install()

@@ -43,7 +43,6 @@ from realtime.consumers.outgoing import (
     takes_two_arguments,
     too_large,
     too_large_instead,
-    until_first_returns,
     with_sendable_code,
 )
 from realtime.consumers.state import (
@@ -109,7 +108,6 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         cls._disconnect_takes_reason = takes_two_arguments(cls.disconnect)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        loop = asyncio.get_running_loop()
         self.scope = scope
         self.hub = hub()
         self.client_state = WebSocketState.CONNECTING
@@ -123,8 +121,12 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         # Channels' own send paths (accept, close, send) all end in base_send.
         self.base_send = self.send_message
         self._turns = Turns()
-        self._background: set[asyncio.Task[Any]] = set()
-        self._stopped: asyncio.Future[None] = loop.create_future()
+        # Background work (local events waiting their turn), made when there is some.
+        self._background: set[asyncio.Task[Any]] | None = None
+        # The task that reads the client (this one); `stop()` ends it, with the error that stopped the consumer.
+        self._main = asyncio.current_task()
+        self._stopping = False
+        self._stop_error: BaseException | None = None
         self._finished = False
         self._max_message_size: int = realtime_settings.WEBSOCKET_MAX_MESSAGE_SIZE
         self._backlog_limit: int = realtime_settings.CHANNEL_BACKLOG_LIMIT
@@ -135,7 +137,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         self.channel_layer = None
         if self.channel_layer_alias is not None:
             self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        sources: list[Awaitable[None]] = [self._stopped, self._read_client(receive)]
+        layer_reader: asyncio.Task[None] | None = None
         if self.channel_layer is not None:
             try:
                 self.channel_name = await self.channel_layer.new_channel()
@@ -143,9 +145,17 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
                 self._lose_channel_layer("could not open a channel")
             else:
                 self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
-                sources.append(self._read_channel_layer())
+                layer_reader = asyncio.ensure_future(self._read_channel_layer())
+                layer_reader.add_done_callback(self._layer_reader_done)
         try:
-            await until_first_returns(*sources)
+            # The client is read in this task; the channel layer in one more (two tasks a connection).
+            await self._read_client(receive)
+        except asyncio.CancelledError:
+            main = self._main
+            if not self._stopping or main is None or main.uncancel() > 0:
+                raise  # cancelled from outside: daphne is shutting down, or gave up on it
+            if self._stop_error is not None:
+                raise self._stop_error from None
         finally:
             self.hub.closed(self)
             # However the consumer stopped (a disconnect, a crash, daphne cancelling it on
@@ -154,9 +164,10 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             # that nobody reads.
             self._finished = True
             self.connection_finished()
-            for task in self._background:
+            background = [*(self._background or ()), *([layer_reader] if layer_reader is not None else [])]
+            for task in background:
                 task.cancel()
-            await asyncio.gather(*self._background, return_exceptions=True)
+            await asyncio.gather(*background, return_exceptions=True)
             await self._leave_groups()
 
     def connection_finished(self) -> None:
@@ -175,6 +186,8 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             work.close()
             return
         task = asyncio.ensure_future(work)
+        if self._background is None:
+            self._background = set()
         self._background.add(task)
         task.add_done_callback(self._background_done)
 
@@ -183,14 +196,27 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         self.run_in_background(self.dispatch(event))
 
     def _background_done(self, task: asyncio.Task[Any]) -> None:
-        self._background.discard(task)
-        if task.cancelled() or self._stopped.done():
+        if self._background is not None:
+            self._background.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            self.stop(None if isinstance(error, StopConsumer) else error)
+
+    def _layer_reader_done(self, task: asyncio.Task[Any]) -> None:
+        """The channel layer's reader ended (a handler stopped the consumer, or failed): so does the consumer."""
+        if not task.cancelled():
+            error = task.exception()
+            self.stop(None if isinstance(error, StopConsumer) else error)
+
+    def stop(self, error: BaseException | None = None) -> None:
+        """
+        End the consumer from outside its reading of the client (a background
+        task that stopped it, or failed with `error`, which the consumer then
+        raises as if a handler had).
+        """
+        if self._stopping or self._finished or self._main is None:
             return
-        error = task.exception()
-        if isinstance(error, StopConsumer):
-            self._stopped.set_result(None)
-        elif error is not None:
-            self._stopped.set_exception(error)
+        self._stopping, self._stop_error = True, error
+        self._main.cancel()
 
     # --- Groups ---------------------------------------------------------------
 
@@ -326,11 +352,9 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         try:
             await self.handle_in_turn(event)
         except StopConsumer:
-            if not self._stopped.done():
-                self._stopped.set_result(None)
+            self.stop()
         except Exception as error:
-            if not self._stopped.done():
-                self._stopped.set_exception(error)
+            self.stop(error)
         finally:
             self._turns.give_back()
 

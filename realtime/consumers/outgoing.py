@@ -5,11 +5,9 @@ code), how handlers are named, how the message sources run together.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import logging
-from collections.abc import Awaitable
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -73,16 +71,3 @@ def with_sendable_code(message: Message) -> Message:
     sent = sendable_after_accept(code)
     logger.warning("Close code %s cannot be sent after accept; sending %s instead", code, sent)
     return {**message, "code": sent}
-
-
-async def until_first_returns(*awaitables: Awaitable[None]) -> None:
-    """Run `awaitables` together until one returns or raises; cancel the rest."""
-    tasks = [asyncio.ensure_future(awaitable) for awaitable in awaitables]
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    for task in done:
-        task.result()

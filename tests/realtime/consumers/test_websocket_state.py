@@ -524,7 +524,7 @@ async def test_no_background_work_starts_once_the_consumer_finished() -> None:
 
     consumer.run_in_background(work())
     await asyncio.sleep(0.01)
-    assert (ran, consumer._background) == ([], set())
+    assert (ran, consumer._background) == ([], None)
 
 
 # --- Handlers take turns, even when some are cancelled ---------------------------
@@ -601,7 +601,7 @@ async def test_overridden_decode_json_and_encode_json_are_used() -> None:
 async def test_an_event_handled_now_runs_in_the_callers_task_when_no_handler_holds_the_turn() -> None:
     communicator, consumer = await connected_turns()
     await consumer.handle_local_event_now({"type": "fast.event", "name": "now"})
-    assert (consumer.ran, consumer._background, consumer._turns._busy) == (["now"], set(), False)
+    assert (consumer.ran, consumer._background, consumer._turns._busy) == (["now"], None, False)
     await communicator.disconnect()
 
 

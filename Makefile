@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-packaging lint bench bench-scaleout bench-topics bench-presence bench-soak bench-hostile bench-restart clean
+.PHONY: install run test test-packaging lint bench bench-scaleout bench-topics bench-presence bench-soak bench-hostile bench-restart bench-memory bench-hold clean
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -72,6 +72,14 @@ bench-soak: $(VENV)/.bench-installed
 
 bench-hostile: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.hostile
+
+# Where the memory of an idle connection goes: tracemalloc by package and line, per connection (bench/memory.py).
+bench-memory: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.memory
+
+# 20,000 idle authenticated connections held by one daphne process for ten minutes (bench/hold.py).
+bench-hold: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.hold
 
 # The reconnect storm of a rolling restart behind deploy/'s nginx (needs nginx: apt-get install nginx).
 bench-restart: $(VENV)/.bench-installed

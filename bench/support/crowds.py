@@ -57,19 +57,21 @@ def start(
     subscribe: list[str] | None = None,
     source_addresses: int = 0,
     log_presence: bool = False,
+    concurrency: int = HANDSHAKES_IN_FLIGHT,
 ) -> Crowds:
     """
     One connection per URL, the URLs dealt round-robin over `processes` client processes. With `subscribe`
     (topics of `/ws/`), each connection subscribes to them and is open once every one is `subscribed`. With
     `source_addresses`, each process's connections come from that many loopback addresses (bench/clients/crowd.py).
     With `log_presence`, each result's "presence" lists the presence frames: [connection, time, is diff, count].
+    `concurrency`: handshakes in flight per process.
     """
     shares = [urls[n::processes] for n in range(processes)]
     crowds = Crowds(work, name, shares, [])
     for n, share in enumerate(shares):
         config = {
             "urls": share,
-            "concurrency": HANDSHAKES_IN_FLIGHT,
+            "concurrency": concurrency,
             "ready_file": str(work / f"{name}-{n}.ready"),
             "deadline": deadline,
             "record_types": record_types,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -64,11 +65,25 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start(name: str, command: list[str], port: int, env: dict[str, str], log_dir: Path) -> Server:
+def start(
+    name: str, command: list[str], port: int, env: dict[str, str], log_dir: Path, *, open_files: int | None = None
+) -> Server:
+    """With `open_files`, the process may hold that many descriptors (or its hard limit, where it may not be raised)."""
     log_path = log_dir / f"{name}.log"
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
+
+    def limits() -> None:
+        if open_files is not None:
+            try:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+            except (ValueError, OSError):  # not allowed to raise the hard limit: up to it
+                hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+                resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=limits
+        )
     server = Server(name, port, process, log_path, env)
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
@@ -83,12 +98,19 @@ def start(name: str, command: list[str], port: int, env: dict[str, str], log_dir
     raise RuntimeError(f"{name} did not listen on {port} within {STARTUP_TIMEOUT} s")
 
 
-def daphne(name: str, env: dict[str, str], log_dir: Path, app: str = "project.asgi:application") -> Server:
+def daphne(
+    name: str,
+    env: dict[str, str],
+    log_dir: Path,
+    app: str = "project.asgi:application",
+    *,
+    open_files: int | None = None,
+) -> Server:
     """daphne with a listen backlog that holds thousands of simultaneous handshakes."""
     port = free_port()
     endpoint = f"tcp:port={port}:interface=127.0.0.1:backlog=4096"
     command = [sys.executable, "-m", "daphne", "-e", endpoint, "--access-log", os.devnull, app]
-    return start(name, command, port, env, log_dir)
+    return start(name, command, port, env, log_dir, open_files=open_files)
 
 
 def uvicorn(name: str, env: dict[str, str], log_dir: Path, app: str) -> Server:

@@ -28,6 +28,28 @@ async def test_a_reader_waits_for_the_next_item() -> None:
     assert queue._getters is None
 
 
+async def test_one_waiting_reader_is_held_without_a_container() -> None:
+    queue = LeanQueue()
+    reader = asyncio.ensure_future(queue.get())
+    await asyncio.sleep(0)
+    assert type(queue._getters).__name__ == "Future"
+    reader.cancel()
+    await asyncio.sleep(0)
+    assert (reader.cancelled(), queue._getters) == (True, None)
+
+
+async def test_several_readers_are_served_in_the_order_they_came_even_when_one_leaves() -> None:
+    queue = LeanQueue()
+    readers = [asyncio.ensure_future(queue.get()) for _ in range(3)]
+    await asyncio.sleep(0)
+    readers[1].cancel()
+    await asyncio.sleep(0)
+    queue.put_nowait("a")
+    queue.put_nowait("b")
+    assert [await readers[0], await readers[2]] == ["a", "b"]
+    assert (readers[1].cancelled(), queue._getters, queue._queue) == (True, None, None)
+
+
 async def test_past_maxsize_it_is_full() -> None:
     queue = LeanQueue(maxsize=2)
     queue.put_nowait(1)

@@ -16,7 +16,8 @@ logging, applied by `manage.py serve` or by the one call a host makes in its
   the size of a message (sizes.py: `WEBSOCKET_MAX_MESSAGE_SIZE`, which plain
   daphne would not know);
 - open files: the soft limit raised to the hard one (descriptors.py), one per connection;
-- memory: daphne's and channels-redis' queue per connection, lean (queues.py).
+- memory: daphne's and channels-redis' queue per connection, lean (queues.py), and
+  each connection's handshake let go once it is open (leftovers.py).
 
 Under plain `daphne` without `install()` everything still works, less tuned
 and less guarded: clients see 1006 instead of 4012 on a restart (and
@@ -33,6 +34,7 @@ from realtime.server import (
     descriptors,
     frames,
     handshake,
+    leftovers,
     outages,
     queues,
     redaction,
@@ -54,3 +56,4 @@ def install() -> None:
     sizes.install()
     descriptors.install()
     queues.install()
+    leftovers.install()

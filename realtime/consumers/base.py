@@ -85,13 +85,42 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
 
     channel_layer_alias: ClassVar[str | None] = "default"
 
+    # What every connection holds, in slots (8 bytes each) rather than in its `__dict__`:
+    # CPython shares one table of keys among the instances of a class only up to 30
+    # attributes, and past them each connection's `__dict__` costs about 1.6 KiB
+    # (bench/RESULTS.md, "Memory per connection"). Channels' and the subclasses' own
+    # attributes stay in `__dict__`, a few keys, shared.
+    __slots__ = (
+        "_background",
+        "_backlog_limit",
+        "_budgets",
+        "_finished",
+        "_flow",
+        "_main",
+        "_max_message_size",
+        "_stop_error",
+        "_stopping",
+        "_transport_send",
+        "_turns",
+        "application_state",
+        "channel_layer",
+        "channel_name",
+        "channel_receive",
+        "client_state",
+        "current_message",
+        "hub",
+        "last_client_message_at",
+        "scope",
+        "waiting_for_client",
+    )
+
     scope: Scope
     groups: list[str]
     client_state: WebSocketState
     application_state: WebSocketState
     hub: Hub
     # The message whose handler runs now (a channel-layer event's commit stamp: realtime/metrics/delivery.py).
-    current_message: Message | None = None
+    current_message: Message | None
 
     # True when a subclass overrides Channels' JSON hooks; the base ones do no I/O
     # and are called as plain functions, without a coroutine per message.
@@ -112,14 +141,12 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         self.hub = hub()
         self.client_state = WebSocketState.CONNECTING
         self.application_state = WebSocketState.CONNECTING
-        self._now = self.hub.clock.monotonic
+        self.current_message = None
         # Set by the reader, for the heartbeat: when the client's last message was
         # read, and whether the reader has read all that arrived and waits for more.
         self.last_client_message_at = self._now()
         self.waiting_for_client = False
         self._transport_send = send
-        # Channels' own send paths (accept, close, send) all end in base_send.
-        self.base_send = self.send_message
         self._turns = Turns()
         # Background work (local events waiting their turn), made when there is some.
         self._background: set[asyncio.Task[Any]] | None = None
@@ -133,7 +160,8 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         self._budgets = Budgets(self._now())
         self._flow = flow_of(scope)
         # An instance copy: `groups` is often a class attribute, and joining and leaving change it.
-        self.groups = list(self.groups or [])
+        # (Set in `__dict__`: a name Channels' classes define cannot be a slot.)
+        self.__dict__["groups"] = list(self.groups or [])
         self.channel_layer = None
         if self.channel_layer_alias is not None:
             self.channel_layer = get_channel_layer(self.channel_layer_alias)
@@ -363,6 +391,14 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
     def route(self, message: Message) -> Callable[[Message], Awaitable[None]]:
         """The handler of a message no method is named for (a topic kind's events, consumers/feed.py)."""
         raise ValueError(f"No handler for message type {message['type']}")
+
+    @property
+    def base_send(self) -> Callable[[Message], Awaitable[None]]:
+        """Channels' own send paths (accept, close, send) all end in base_send."""
+        return self.send_message
+
+    def _now(self) -> float:
+        return self.hub.clock.monotonic()
 
     async def send_message(self, message: Message) -> None:
         """Send one ASGI message, enforcing starlette's `WebSocket.send` transitions."""

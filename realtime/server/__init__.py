@@ -17,7 +17,8 @@ logging, applied by `manage.py serve` or by the one call a host makes in its
   daphne would not know);
 - open files: the soft limit raised to the hard one (descriptors.py), one per connection;
 - memory: daphne's and channels-redis' queue per connection, lean (queues.py), and
-  each connection's handshake let go once it is open (leftovers.py).
+  each connection's handshake let go once it is open (leftovers.py);
+- speed: bytes to a client sent at once when none wait before them (writes.py).
 
 Under plain `daphne` without `install()` everything still works, less tuned
 and less guarded: clients see 1006 instead of 4012 on a restart (and
@@ -40,6 +41,7 @@ from realtime.server import (
     redaction,
     shutdown,
     sizes,
+    writes,
 )
 
 
@@ -57,3 +59,4 @@ def install() -> None:
     descriptors.install()
     queues.install()
     leftovers.install()
+    writes.install()

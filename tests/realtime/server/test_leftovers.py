@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from types import SimpleNamespace
 from typing import Any
 
 from autobahn.websocket.types import ConnectionRequest
@@ -38,14 +40,42 @@ def opened_protocol() -> Any:
 
 def test_the_handshake_is_released_and_the_path_kept_for_daphnes_log_lines() -> None:
     protocol = opened_protocol()
+    protocol.state, protocol.client_addr = "open", ["127.0.0.1", 5000]
     leftovers.release(protocol)
-    assert {name: getattr(protocol, name) for name in leftovers.HANDSHAKE_ATTRIBUTES} == dict.fromkeys(
-        leftovers.HANDSHAKE_ATTRIBUTES
-    )
+    assert [name for name in leftovers.HANDSHAKE_ATTRIBUTES if name in protocol.__dict__] == []
+    assert (protocol.state, protocol.client_addr) == ("open", ["127.0.0.1", 5000])
     assert type(protocol.request) is leftovers.OpenedRequest
     assert protocol.request.path == "/ws/notifications"
     leftovers.release(protocol)  # twice: nothing more to do
     assert protocol.request.path == "/ws/notifications"
+
+
+def test_what_is_left_gets_a_table_of_its_own_size() -> None:
+    protocol = opened_protocol()
+    for number in range(80):
+        setattr(protocol, f"kept_{number}", number)
+    before = sys.getsizeof(protocol.__dict__)
+    leftovers.release(protocol)
+    assert len(protocol.__dict__) == 81  # the 80 and the request
+    assert sys.getsizeof(protocol.__dict__) < before
+    assert [getattr(protocol, f"kept_{number}") for number in range(80)] == list(range(80))
+
+
+def test_options_read_only_at_the_handshake_come_from_the_factory_unless_the_connection_sets_its_own() -> None:
+    class Protocol(WebSocketProtocol):
+        pass
+
+    leftovers.read_options_from_the_factory(Protocol)
+    protocol: Any = Protocol.__new__(Protocol)
+    protocol.factory = SimpleNamespace(openHandshakeTimeout=5, failByDrop=False)
+    assert (hasattr(protocol, "openHandshakeTimeout"), protocol.openHandshakeTimeout, protocol.failByDrop) == (
+        True,
+        5,
+        False,
+    )
+    protocol.openHandshakeTimeout = 1
+    assert (protocol.openHandshakeTimeout, protocol.factory.openHandshakeTimeout) == (1, 5)
+    assert list(protocol.__dict__) == ["factory", "openHandshakeTimeout"]
 
 
 def test_a_protocol_without_a_handshake_is_left_as_it_is() -> None:
@@ -59,3 +89,4 @@ def test_the_server_integration_releases_it_when_daphne_has_handled_the_opening(
 
     server.install()
     assert is_patched(WebSocketProtocol, "onOpen")
+    assert all(isinstance(vars(WebSocketProtocol)[name], property) for name in leftovers.FACTORY_OPTIONS)

@@ -4,6 +4,14 @@ Performance: the same load against several servers in one run, read as ratios.
     python -m bench.perf                 # everything, 3 rounds (make bench)
     python -m bench.perf --quick         # small sizes, 1 round: a smoke run
     python -m bench.perf --only rtt,memory --rounds 5
+    python -m bench.perf --only fanout,hold   # scenarios that run once
+
+Scenarios run in rounds: rtt, handshakes, writes, pushes, memory. Scenarios
+run once, after them (long, or themselves several measurements): fanout (1,000
+and 10,000 watchers over two daphne processes, bench/scaleout.py), topics_memory
+(a user on one /ws/ socket against two per-feed sockets, bench/topics.py),
+breakdown (where an idle connection's memory goes, bench/memory.py) and hold
+(20,000 idle connections on one process for ten minutes, bench/hold.py).
 
 Servers: A, this project on daphne; B, the naive port a Channels user would
 write (bench/anchors/naive) on daphne; C, the seed's FastAPI endpoints exactly as
@@ -45,10 +53,23 @@ class Sizes:
     push_rounds: int
     idle_connections: int
     idle_hold: float
+    # Run once: watchers -> (comments, seconds between comments); breakdown's (base, connections); hold's.
+    fanouts: dict[int, tuple[int, float]]
+    topics: str  # bench/topics.py's sizes: "full" or "quick"
+    breakdown: tuple[int, int]
+    hold_connections: int
+    hold_minutes: float
 
 
-FULL = Sizes({20: 1000, 200: 100}, 2000, 50, 20, 1000, 10, 10_000, 35.0)
-QUICK = Sizes({20: 200, 200: 20}, 300, 10, 5, 200, 3, 1000, 3.0)
+# 10,000 watchers get a comment a second (10,000 deliveries a second over the two processes), 1,000 five.
+FULL = Sizes(
+    {20: 1000, 200: 100}, 2000, 50, 20, 1000, 10, 10_000, 35.0,
+    {1000: (50, 0.2), 10_000: (20, 1.0)}, "full", (300, 1000), 20_000, 10.0,
+)  # fmt: skip
+QUICK = Sizes(
+    {20: 200, 200: 20}, 300, 10, 5, 200, 3, 1000, 3.0,
+    {200: (10, 0.2), 1000: (5, 1.0)}, "quick", (50, 150), 1000, 1.5,
+)  # fmt: skip
 
 
 def start_server(name: str, work: Path, environment: dict[str, str]) -> servers.Server:
@@ -270,6 +291,49 @@ SCENARIOS: dict[str, Callable[[Sizes, Path], dict[str, Any]]] = {
 }
 
 
+def fanout(sizes: Sizes, work: Path) -> dict[str, Any]:
+    """bench/scaleout.py's fan-out over two daphne processes (the project's layer), once per crowd size."""
+    from bench import scaleout
+
+    return {
+        str(watchers): scaleout.fanout("pubsub", watchers, comments, interval)
+        for watchers, (comments, interval) in sizes.fanouts.items()
+    }
+
+
+def topics_memory(sizes: Sizes, work: Path) -> dict[str, Any]:
+    """bench/topics.py's memory per idle user: one /ws/ socket with two topics, against two per-feed sockets."""
+    from bench import topics
+
+    return topics.memory(topics.FULL if sizes.topics == "full" else topics.QUICK)
+
+
+def breakdown(sizes: Sizes, work: Path) -> dict[str, Any]:
+    """bench/memory.py (a process of its own: it signals its servers): where an idle connection's memory goes."""
+    import subprocess
+    import sys
+
+    base, connections = sizes.breakdown
+    command = [sys.executable, "-m", "bench.memory", "--only", "notifications,topics,idle"]
+    subprocess.run([*command, "--base", str(base), "--connections", str(connections)], check=True)
+    report: dict[str, Any] = json.loads((OUT / "memory.json").read_text())
+    return report
+
+
+def hold(sizes: Sizes, work: Path) -> dict[str, Any]:
+    from bench import hold as holding
+
+    return holding.hold(sizes.hold_connections, sizes.hold_minutes)
+
+
+ONCE: dict[str, Callable[[Sizes, Path], dict[str, Any]]] = {
+    "fanout": fanout,
+    "topics_memory": topics_memory,
+    "breakdown": breakdown,
+    "hold": hold,
+}
+
+
 def _settings_for(server: str) -> str:
     return "bench.settings.naive" if server == "B" else "project.settings"
 
@@ -278,7 +342,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="small sizes and one round, to check the suite runs")
-    parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated scenarios")
+    parser.add_argument("--only", default=",".join([*SCENARIOS, *ONCE]), help="comma-separated scenarios")
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
     rounds = 1 if args.quick else args.rounds
@@ -286,15 +350,26 @@ def main() -> None:
     report: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "rounds": rounds, "quick": args.quick}
     started = time.monotonic()
     for scenario in args.only.split(","):
+        if scenario in ONCE:
+            with env.workdir() as work:
+                report[scenario] = ONCE[scenario](sizes, work)
+            print(f"{scenario}: done ({round(time.monotonic() - started)} s into the run)", flush=True)
+            _write(report, started)
+            continue
         report[scenario] = []
         for round_number in range(rounds):
             with env.workdir() as work:
                 figures = SCENARIOS[scenario](sizes, work)
             report[scenario].append(figures)
             print(f"{scenario} round {round_number + 1}/{rounds}: {_summary(figures)}", flush=True)
+        _write(report, started)
+    print(f"wrote {OUT / 'perf.json'} in {report['seconds']} s")
+
+
+def _write(report: dict[str, Any], started: float) -> None:
+    """perf.json as it stands (after each scenario: a run that fails late keeps what it measured)."""
     report["seconds"] = round(time.monotonic() - started)
     (OUT / "perf.json").write_text(json.dumps(report, indent=1))
-    print(f"wrote {OUT / 'perf.json'} in {report['seconds']} s")
 
 
 def _summary(figures: dict[str, Any]) -> str:

@@ -81,8 +81,9 @@ def render(report: dict[str, Any]) -> str:
         "",
         f"Machine: {machine()}",
         "",
-        f"`make bench` (`python -m bench.perf` then `python -m bench.report`), {report['rounds']} round(s); "
-        f"every figure is the median over rounds, with min–max. Whole run: {report['seconds'] // 60} min.",
+        f"`make bench` (`python -m bench.perf` then `python -m bench.report`), {report['rounds']} round(s) of "
+        "scenarios 1–5, then the fan-outs, the memory breakdown and the hold once each; every figure of a "
+        f"scenario in rounds is the median over rounds, with min–max. Whole run: {report['seconds'] // 60} min.",
         "",
     ]
     lines += _round_trips(report.get("rtt", []))
@@ -90,7 +91,12 @@ def render(report: dict[str, Any]) -> str:
     lines += _writes(report.get("writes", []))
     lines += _pushes(report.get("pushes", []))
     lines += _memory(report.get("memory", []))
+    lines += _fanout(report.get("fanout"))
+    lines += _topics_memory(report.get("topics_memory"))
+    lines += _breakdown(report.get("breakdown"))
+    lines += _hold(report.get("hold"))
     lines += _targets(report)
+    lines += _goals(report)
     lines.append(END)
     return "\n".join(lines)
 
@@ -215,6 +221,192 @@ def _memory(rounds: list[dict[str, Any]]) -> list[str]:
         f"| {last['A']['closed']:,}, {last['B']['closed']:,} |",
         "",
     ]
+
+
+def _fanout(fanouts: dict[str, Any] | None) -> list[str]:
+    if not fanouts:
+        return []
+    lines = [
+        "### Fan-out over two daphne processes (PostgreSQL, Redis)",
+        "",
+        "`bench/scaleout.py`'s fan-out: watchers of one post on `/ws/live-comments/<post_id>`, half on each "
+        "process, four client processes; one writer posts comments at a steady rate; latency from the writer's "
+        "send to each watcher's receipt.",
+        "",
+        "| watchers | comments, every | delivered / expected | p50 | p99 | max | closes | handshake failures "
+        "| server exceptions |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for watchers, run in fanouts.items():
+        latency = run["latency_ms"]
+        lines.append(
+            f"| {int(watchers):,} | {run['comments_acked']} | {run['deliveries']:,} / {run['deliveries_expected']:,} "
+            f"| {latency['p50']:.1f} ms | {latency['p99']:.1f} ms | {latency['max']:.1f} ms "
+            f"| {sum(run['closes'].values())} | {sum(run['handshake_failures'].values())} "
+            f"| {run['server_exceptions']} |"
+        )
+    return [*lines, ""]
+
+
+def _topics_memory(measured: dict[str, Any] | None) -> list[str]:
+    if not measured:
+        return []
+    lines = [
+        "### Memory per idle user following their notifications and one post",
+        "",
+        "`bench/topics.py`: 2,000 users, each its own token, on one daphne process, held past one heartbeat; "
+        "growth of resident memory divided by the users held.",
+        "",
+        "| arrangement | KiB per user | KiB per socket | sockets held | closed by the server |",
+        "|---|---|---|---|---|",
+    ]
+    for name, run in measured.items():
+        lines.append(
+            f"| {name} | {run['kib_per_user']:.1f} | {run['kib_per_socket']:.1f} | {run['sockets_held']:,.0f} "
+            f"| {sum(run['closed_by_server'].values())} |"
+        )
+    return [*lines, ""]
+
+
+BREAKDOWN_NAMES = {"notifications": "`/ws/notifications`", "topics": "`/ws/` (notifications)", "idle": "plain daphne"}
+
+
+def _breakdown(report: dict[str, Any] | None) -> list[str]:
+    if not report:
+        return []
+    endpoints = report["endpoints"]
+    names = [name for name in BREAKDOWN_NAMES if name in endpoints]
+    options = report["options"]
+    lines = [
+        "### Where an idle connection's memory goes (`bench/memory.py`)",
+        "",
+        f"{options['base']:,} connections, then {options['connections']:,} more, per endpoint on a fresh daphne "
+        "process; tracemalloc's bytes per connection of the second group, by package where allocated / who asked "
+        "(the first frame outside the standard library). Resident memory from a second process without "
+        "tracemalloc on the same timeline. Plain daphne is `bench/anchors/idle.py`: daphne, Twisted and autobahn "
+        "with an application that only accepts. Every line and type: `bench/out/memory.md`.",
+        "",
+        "| | " + " | ".join(BREAKDOWN_NAMES[name] for name in names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    untraced = [endpoints[name].get("untraced") for name in names]
+    lines.append(
+        "| **resident, KiB per connection** | "
+        + " | ".join(f"**{run['rss_per_connection'] / 1024:.1f}**" if run else "—" for run in untraced)
+        + " |"
+    )
+    analyses = [endpoints[name]["analysis"] for name in names]
+    lines.append("| traced, bytes | " + " | ".join(f"{a['traced']:,}" for a in analyses) + " |")
+    packages: dict[str, list[str]] = {}
+    for column, analysis in enumerate(analyses):
+        for entry in analysis["packages"]:
+            row = packages.setdefault(entry["package"], ["0 / 0"] * len(names))
+            row[column] = f"{entry['bytes']:,} / {entry['asked_for']:,}"
+    biggest = sorted(
+        packages,
+        key=lambda package: (
+            -max(
+                (entry["bytes"] for a in analyses for entry in a["packages"] if entry["package"] == package), default=0
+            )
+        ),
+    )
+    for package in biggest[:16]:
+        lines.append(f"| {package} | " + " | ".join(packages[package]) + " |")
+    return [*lines, ""]
+
+
+def _hold(run: dict[str, Any] | None) -> list[str]:
+    if not run:
+        return []
+    lines = [
+        f"### {run['connections']:,} idle authenticated connections on one daphne process for {run['minutes']:g} "
+        "minutes",
+        "",
+        "`bench/hold.py`: `/ws/notifications`, each its own user, from eight loopback addresses per client process, "
+        f"the heartbeat at its defaults (a ping every {run['heartbeat_interval_s']:g} s, each answered).",
+        "",
+    ]
+    if run["connections"] < run["connections_asked"]:
+        lines += [
+            f"Asked for {run['connections_asked']:,}: the hard limit of open files here is "
+            f"{run['open_files_hard_limit']:,} (raising it needs CAP_SYS_RESOURCE), so one process can hold "
+            f"{run['connections']:,}.",
+            "",
+        ]
+    lines += [
+        "| connected | descriptors at start, end | closes before the end | handshake failures | pings answered "
+        "| resident at start, after 1 min, end | growth after the first minute | KiB per connection "
+        "| server exceptions, warnings |",
+        "|---|---|---|---|---|---|---|---|---|",
+        f"| {run['connected']:,} | {run['descriptors_at_start_and_end'][0]:,}, "
+        f"{run['descriptors_at_start_and_end'][1]:,} | {sum(run['closes_before_the_end'].values())} "
+        f"| {sum(run['handshake_failures'].values())} | {run['pings_answered']:,} (about "
+        f"{run['pings_expected_about']:,} due) | {run['rss_mib_start']:,.0f}, "
+        f"{run['rss_mib_after_first_minute']:,.0f}, "
+        f"{run['rss_mib_end']:,.0f} MiB | {run['growth_after_first_minute_mib']:+.1f} MiB "
+        f"| {run['kib_per_connection']:.1f} | {run['server_exceptions']}, {len(run['server_warnings'])} |",
+        "",
+    ]
+    return lines
+
+
+def _goals(report: dict[str, Any]) -> list[str]:
+    """Issue 17's goals, each against what this run measured."""
+    lines = ["### Goals of the performance issue", "", "| goal | measured |", "|---|---|"]
+
+    def row(goal: str, measured: str, met: bool | None) -> None:
+        mark = "" if met is None else (" ✓" if met else " ✗ (missed)")
+        lines.append(f"| {goal} | {measured}{mark} |")
+
+    memory = figures(report.get("memory", []), "A", "kib_per_connection")
+    if memory:
+        kib = statistics.median(memory)
+        row("memory per idle authenticated connection (daphne, heartbeat on) ≤ 20 KiB", f"{kib:.1f} KiB", kib <= 20)
+    topics = (report.get("topics_memory") or {}).get("/ws/")
+    if topics:
+        kib = topics["kib_per_user"]
+        row("memory per `/ws/` connection following notifications and one post ≤ 20 KiB", f"{kib:.1f} KiB", kib <= 20)
+    idle = ((report.get("breakdown") or {}).get("endpoints", {}).get("idle") or {}).get("untraced")
+    if idle:
+        row("(the floor: plain daphne, no application)", f"{idle['rss_per_connection'] / 1024:.1f} KiB", None)
+    hold = report.get("hold")
+    if hold:
+        dropped = sum(hold["closes_before_the_end"].values()) + sum(hold["handshake_failures"].values())
+        errors = hold["server_exceptions"]
+        row(
+            f"{hold['connections_asked']:,} connections on one process for {hold['minutes']:g} min: 0 dropped, "
+            "0 errors, flat memory after the first minute",
+            f"{hold['connected']:,} held, {dropped} dropped, {errors} errors, "
+            f"{hold['growth_after_first_minute_mib']:+.1f} MiB after the first minute",
+            hold["connected"] == hold["connections_asked"] and dropped == 0 and errors == 0,
+        )
+    rtt = report.get("rtt", [])
+    for case in ("echo 20", "echo 200", "json 20", "json 200"):
+        values = ratio(rtt, f"A {case}", f"B {case}")
+        if values:
+            median = statistics.median(values)
+            row(f"round trips {case}: A ≥ 4 × B (stock Channels)", f"{median:.2f}×", median >= 4)
+    for case in ("echo 20", "echo 200", "json 20", "json 200"):
+        values = ratio(rtt, f"D {case}", f"C {case}")
+        if values:
+            median = statistics.median(values)
+            row(f"round trips {case}: D ≥ 1.1 × C (the seed on uvicorn)", f"{median:.2f}×", median >= 1.1)
+    fanouts = report.get("fanout") or {}
+    for watchers, bound in (("1000", 50.0), ("10000", 1000.0)):
+        run = fanouts.get(watchers)
+        if run:
+            p99 = run["latency_ms"]["p99"]
+            row(
+                f"fan-out to {int(watchers):,} watchers over two processes: every comment delivered, "
+                f"p99 ≤ {bound:g} ms",
+                f"{run['lost']:,} lost, p99 {p99:.1f} ms",
+                run["lost"] == 0 and p99 <= bound,
+            )
+    handshakes = ratio(report.get("handshakes", []), "A", "B")
+    if handshakes:
+        median = statistics.median(handshakes)
+        row("handshakes per second: A ≥ 2 × B (stock Channels' token middleware)", f"{median:.2f}×", median >= 2)
+    return [*lines, ""]
 
 
 def _targets(report: dict[str, Any]) -> list[str]:

@@ -64,7 +64,7 @@ class Sizes:
 # 10,000 watchers get a comment a second (10,000 deliveries a second over the two processes), 1,000 five.
 FULL = Sizes(
     {20: 1000, 200: 100}, 2000, 50, 20, 1000, 10, 10_000, 35.0,
-    {1000: (50, 0.2), 10_000: (20, 1.0)}, "full", (300, 1000), 20_000, 10.0,
+    {1000: (50, 0.2), 10_000: (20, 1.0)}, "full", (200, 600), 20_000, 10.0,
 )  # fmt: skip
 QUICK = Sizes(
     {20: 200, 200: 20}, 300, 10, 5, 200, 3, 1000, 3.0,

@@ -254,8 +254,8 @@ def _topics_memory(measured: dict[str, Any] | None) -> list[str]:
     lines = [
         "### Memory per idle user following their notifications and one post",
         "",
-        "`bench/topics.py`: 2,000 users, each its own token, on one daphne process, held past one heartbeat; "
-        "growth of resident memory divided by the users held.",
+        f"`bench/topics.py`: {next(iter(measured.values()))['users']:,} users, each its own token, on one daphne "
+        "process, held past one heartbeat; growth of resident memory divided by the users held.",
         "",
         "| arrangement | KiB per user | KiB per socket | sockets held | closed by the server |",
         "|---|---|---|---|---|",

@@ -10,14 +10,16 @@ network failure, with the same oversize message.
 
 A cost daphne pays on every frame, removed:
 autobahn, daphne's WebSocket protocol, formats the arguments of a debug log
-call each time it sends a frame (`sendData`): `hltype` and `hlval` build colored
-strings through click, for a call that txaio has already turned into a no-op
-unless autobahn logs at debug level. Measured: about 5% of an echo round trip
-under daphne (bench/RESULTS.md, "Where the time goes").
+call each time it sends a frame (`sendData`) and, in its Twisted adapter, each
+time bytes arrive (`dataReceived`): `hltype` and `hlval` build colored strings
+through click, for a call that txaio has already turned into a no-op unless
+autobahn logs at debug level. Measured: about 5% of an echo round trip under
+daphne for each of the two (bench/RESULTS.md, "Where the time goes").
 
-`skip_eager_debug_formatting()` gives autobahn's WebSocket protocol module
-helpers that return an empty string instead, as long as autobahn does not log
-at debug level. They have no other use there than those log arguments.
+`skip_eager_debug_formatting()` gives autobahn's WebSocket protocol module and
+its Twisted adapter helpers that return an empty string instead, as long as
+autobahn does not log at debug level. They have no other use there than those
+log arguments.
 """
 
 from __future__ import annotations
@@ -40,9 +42,19 @@ def skip_eager_debug_formatting() -> bool:
         level = "info"
     if level in _DEBUG_LEVELS:
         return False
-    for name in ("hltype", "hlval"):  # not exported: set by name
-        setattr(protocol, name, _blank)
+    for module in _formatting_modules(protocol):
+        for name in ("hltype", "hlval"):  # not exported: set by name
+            setattr(module, name, _blank)
     return True
+
+
+def _formatting_modules(protocol: Any) -> list[Any]:
+    """autobahn's WebSocket protocol module, and its Twisted adapter where Twisted is installed."""
+    try:
+        from autobahn.twisted import websocket
+    except ImportError:
+        return [protocol]
+    return [protocol, websocket]
 
 
 def close_failed_connections_with_a_code() -> bool:

@@ -30,7 +30,7 @@ from realtime.close_codes import CLOSE_FELL_BEHIND
 from realtime.conf import realtime_settings
 from realtime.limits.flow import EXTENSION
 from realtime.metrics import catalog as metrics
-from realtime.server.patching import installed_reactor, patch
+from realtime.server.patching import installed_reactor, patch, replace
 
 logger = logging.getLogger(__name__)
 
@@ -143,13 +143,16 @@ def install() -> bool:
         self.transport.unregisterProducer()
         self.transport.registerProducer(self.realtime_flow, True)
 
-    def handle_reply(original: Any, self: Any, message: dict[str, Any]) -> None:
-        if message.get("type") in ("websocket.send", "websocket.close") and self.state in (
-            self.STATE_CLOSING,
-            self.STATE_CLOSED,
-        ):
-            return  # the client is going or gone; its disconnect follows
-        original(self, message)
+    def replying(original: Any) -> Any:
+        def handle_reply(self: Any, message: dict[str, Any]) -> None:
+            if message.get("type") in ("websocket.send", "websocket.close") and self.state in (
+                self.STATE_CLOSING,
+                self.STATE_CLOSED,
+            ):
+                return  # the client is going or gone; its disconnect follows
+            original(self, message)
+
+        return handle_reply
 
     def drop_connection(original: Any, self: Any, abort: bool = False) -> None:
         original(self, abort)
@@ -172,7 +175,7 @@ def install() -> bool:
         return original(self, protocol, scope)
 
     patch(WebSocketProtocol, "connectionMade", connection_made)
-    patch(WebSocketProtocol, "handle_reply", handle_reply)
+    replace(WebSocketProtocol, "handle_reply", replying)
     patch(WebSocketProtocol, "dropConnection", drop_connection)
     patch(WebSocketProtocol, "connectionLost", connection_lost)
     patch(Server, "create_application", create_application)

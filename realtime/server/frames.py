@@ -21,7 +21,7 @@ from typing import Any
 from realtime.close_codes import CLOSE_RATE_LIMITED
 from realtime.limits.ratelimit import MESSAGE, Rate, TokenBucket
 from realtime.metrics import catalog as metrics
-from realtime.server.patching import patch
+from realtime.server.patching import replace
 
 logger = logging.getLogger(__name__)
 
@@ -48,28 +48,31 @@ def install() -> bool:
     except ImportError:
         return False
 
-    def on_frame_begin(original: Any, self: Any) -> None:
-        first_of_message = not self.inside_message
-        original(self)  # always: autobahn prepares the frame's state here
-        refused_since = getattr(self, "realtime_refused_since", None)
-        if refused_since is not None:
-            self.realtime_refused_since = refused_since + 1
-            if refused_since + 1 > MAX_FRAMES_AFTER_REFUSAL:
-                self.dropConnection(abort=True)  # it was told, and goes on
-            return
-        budget = getattr(self, "realtime_frames", None)
-        if budget is None:
-            budget = self.realtime_frames = _frame_budget()
-        if self.current_frame.opcode <= LAST_DATA_OPCODE:
-            self.realtime_fragments = 1 if first_of_message else getattr(self, "realtime_fragments", 0) + 1
-            if self.realtime_fragments > MAX_FRAGMENTS_PER_MESSAGE:
-                _refuse(self, CLOSE_MESSAGE_TOO_BIG, f"more than {MAX_FRAGMENTS_PER_MESSAGE} frames in one message")
+    def counting(original: Any) -> Any:
+        def on_frame_begin(self: Any) -> None:
+            first_of_message = not self.inside_message
+            original(self)  # always: autobahn prepares the frame's state here
+            refused_since = getattr(self, "realtime_refused_since", None)
+            if refused_since is not None:
+                self.realtime_refused_since = refused_since + 1
+                if refused_since + 1 > MAX_FRAMES_AFTER_REFUSAL:
+                    self.dropConnection(abort=True)  # it was told, and goes on
                 return
-        if not budget.take(time.monotonic()):
-            metrics.rate_limited.labels(FRAMES_BUDGET).inc()
-            _refuse(self, CLOSE_RATE_LIMITED, "too many frames")
+            budget = getattr(self, "realtime_frames", None)
+            if budget is None:
+                budget = self.realtime_frames = _frame_budget()
+            if self.current_frame.opcode <= LAST_DATA_OPCODE:
+                self.realtime_fragments = 1 if first_of_message else getattr(self, "realtime_fragments", 0) + 1
+                if self.realtime_fragments > MAX_FRAGMENTS_PER_MESSAGE:
+                    _refuse(self, CLOSE_MESSAGE_TOO_BIG, f"more than {MAX_FRAGMENTS_PER_MESSAGE} frames in one message")
+                    return
+            if not budget.take(time.monotonic()):
+                metrics.rate_limited.labels(FRAMES_BUDGET).inc()
+                _refuse(self, CLOSE_RATE_LIMITED, "too many frames")
 
-    patch(WebSocketProtocol, "onFrameBegin", on_frame_begin)
+        return on_frame_begin
+
+    replace(WebSocketProtocol, "onFrameBegin", counting)
     return True
 
 

@@ -20,26 +20,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from realtime.server.patching import patch
+from realtime.server.patching import replace
 
 
-def write_now(original: Any, self: Any, data: bytes) -> None:
-    """Twisted's `Connection.write`, sending first when its buffers are empty."""
-    if (
-        type(data) is bytes
-        and data
-        and self.connected
-        and not self.TLS
-        and not self._writeDisconnected
-        and not self._tempDataLen
-        and self.offset == len(self.dataBuffer)
-    ):
-        sent = self.writeSomeData(data)  # a count, or an exception instance when the connection is lost
-        if type(sent) is int and sent > 0:
-            if sent == len(data):
-                return
-            data = data[sent:]
-    original(self, data)
+def sending_first(original: Any) -> Any:
+    """Twisted's `Connection.write` (`original`), sending first when its buffers are empty."""
+
+    def write(self: Any, data: bytes) -> None:
+        if (
+            type(data) is bytes
+            and data
+            and self.connected
+            and not self.TLS
+            and not self._writeDisconnected
+            and not self._tempDataLen
+            and self.offset == len(self.dataBuffer)
+        ):
+            sent = self.writeSomeData(data)  # a count, or an exception instance when the connection is lost
+            if type(sent) is int and sent > 0:
+                if sent == len(data):
+                    return
+                data = data[sent:]
+        original(self, data)
+
+    return write
 
 
 def install() -> bool:
@@ -48,5 +52,5 @@ def install() -> bool:
         from twisted.internet import tcp
     except ImportError:
         return False
-    patch(tcp.Server, "write", write_now)
+    replace(tcp.Server, "write", sending_first)
     return True

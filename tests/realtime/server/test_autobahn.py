@@ -7,20 +7,22 @@ from typing import Any
 import pytest
 import txaio
 from autobahn import util
+from autobahn.twisted import websocket as twisted_adapter
 from autobahn.websocket import protocol
 
 from realtime.server.autobahn import skip_eager_debug_formatting
 
 
-def helper(name: str) -> Any:
-    """One of the formatting helpers autobahn's protocol module uses (not exported: looked up by name)."""
-    return getattr(protocol, name)
+def helper(name: str, module: Any = protocol) -> Any:
+    """One of the formatting helpers autobahn's modules use (not exported: looked up by name)."""
+    return getattr(module, name)
 
 
 @pytest.fixture
 def autobahn_helpers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(protocol, "hltype", util.hltype)
-    monkeypatch.setattr(protocol, "hlval", util.hlval)
+    for module in (protocol, twisted_adapter):
+        monkeypatch.setattr(module, "hltype", util.hltype)
+        monkeypatch.setattr(module, "hlval", util.hlval)
 
 
 @pytest.mark.usefixtures("autobahn_helpers")
@@ -28,6 +30,7 @@ def test_at_autobahns_default_level_the_formatting_helpers_return_nothing() -> N
     assert getattr(txaio, "get_global_log_level")() == "info"  # noqa: B009  (not in txaio's stubs)
     assert skip_eager_debug_formatting() is True
     assert (helper("hltype")(protocol.WebSocketProtocol.sendData), helper("hlval")(42)) == ("", "")
+    assert (helper("hltype", twisted_adapter)(len), helper("hlval", twisted_adapter)(42)) == ("", "")
 
 
 @pytest.mark.usefixtures("autobahn_helpers")
@@ -35,3 +38,4 @@ def test_with_autobahn_debug_logging_the_helpers_stay(monkeypatch: pytest.Monkey
     monkeypatch.setattr(txaio, "get_global_log_level", lambda: "debug")
     assert skip_eager_debug_formatting() is False
     assert helper("hlval")(42) != ""
+    assert helper("hlval", twisted_adapter)(42) != ""

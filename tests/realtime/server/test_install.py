@@ -28,6 +28,17 @@ def test_installing_twice_wraps_nothing_twice() -> None:
     )
 
 
+def test_installing_twice_replaces_no_per_frame_method_twice() -> None:
+    from daphne.ws_protocol import WebSocketProtocol
+    from twisted.internet import tcp
+
+    server.install()
+    methods = (tcp.Server.write, WebSocketProtocol.handle_reply, WebSocketProtocol.onFrameBegin)
+    server.install()
+    assert (tcp.Server.write, WebSocketProtocol.handle_reply, WebSocketProtocol.onFrameBegin) == methods
+    assert [method.__name__ for method in methods] == ["write", "handle_reply", "onFrameBegin"]
+
+
 def test_serve_without_an_asgi_application_says_what_to_set(settings: Any) -> None:
     del settings.ASGI_APPLICATION
     with pytest.raises(CommandError) as refused:

@@ -30,7 +30,7 @@ class Connection:
 
 
 def write(connection: Connection, data: bytes) -> None:
-    writes.write_now(lambda self, rest: self.buffered.append(rest), connection, data)
+    writes.sending_first(lambda self, rest: self.buffered.append(rest))(connection, data)
 
 
 def test_a_frame_the_socket_takes_whole_is_not_buffered() -> None:

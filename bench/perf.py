@@ -82,6 +82,8 @@ def start_server(name: str, work: Path, environment: dict[str, str]) -> servers.
         return servers.uvicorn("C", environment, work, app="bench.anchors.seed_fastapi:app")
     if name == "D":
         return servers.uvicorn("D", environment, work, app="project.asgi:application")
+    if name == "P":  # plain daphne: an application that only accepts (the floor of memory per connection)
+        return servers.daphne("P", environment, work, app="bench.anchors.idle:application")
     raise ValueError(name)
 
 
@@ -251,11 +253,12 @@ def pushes(sizes: Sizes, work: Path) -> dict[str, Any]:
     return measured
 
 
-def memory(sizes: Sizes, work: Path, servers_: tuple[str, ...] = ("A", "B"), **extra_env: str) -> dict[str, Any]:
+def memory(sizes: Sizes, work: Path, servers_: tuple[str, ...] = ("A", "B", "P"), **extra_env: str) -> dict[str, Any]:
     """
     Memory per idle authenticated connection (heartbeat on), 10,000 connections to one process: the growth of
     the server's resident memory divided by the connections it holds (its open file descriptors), which is not
-    always what its clients believe they hold.
+    always what its clients believe they hold. P, plain daphne with an application that only accepts, is the
+    floor: what daphne, Twisted and autobahn hold by themselves.
     """
     measured = {}
     for name in servers_:

@@ -206,19 +206,21 @@ def _memory(rounds: list[dict[str, Any]]) -> list[str]:
     if not rounds:
         return []
     last = rounds[-1]
+    names = [name for name in ("A", "B", "P") if name in last]
     return [
         "### Memory per idle authenticated connection, heartbeat on (scenario 5)",
         "",
         "10,000 `/ws/notifications` connections to one process, held past one heartbeat; the growth of the "
-        "server's resident memory divided by the connections it still holds (its open file descriptors).",
+        "server's resident memory divided by the connections it still holds (its open file descriptors). P is "
+        "plain daphne (`anchors/idle.py`, an application that only accepts): the floor.",
         "",
-        "| A | B | A / B | opened (A, B) | held by the server at the end (A, B) | closed by the server (A, B) |",
-        "|---|---|---|---|---|---|",
-        f"| {cell(figures(rounds, 'A', 'kib_per_connection'), 1, ' KiB')} "
-        f"| {cell(figures(rounds, 'B', 'kib_per_connection'), 1, ' KiB')} "
-        f"| {cell(ratio(rounds, 'A', 'B', 'kib_per_connection'), 2, '×')} "
-        f"| {last['A']['connected']:,}, {last['B']['connected']:,} | {last['A']['held']:,}, {last['B']['held']:,} "
-        f"| {last['A']['closed']:,}, {last['B']['closed']:,} |",
+        f"| {' | '.join(names)} | A / B | opened ({', '.join(names)}) | held by the server at the end "
+        f"({', '.join(names)}) | closed by the server ({', '.join(names)}) |",
+        "|---|" + "---|" * (len(names) + 3),
+        "| "
+        + " | ".join(cell(figures(rounds, name, "kib_per_connection"), 1, " KiB") for name in names)
+        + f" | {cell(ratio(rounds, 'A', 'B', 'kib_per_connection'), 2, '×')} "
+        f"| {_each(last, names, 'connected')} | {_each(last, names, 'held')} | {_each(last, names, 'closed')} |",
         "",
     ]
 
@@ -366,9 +368,9 @@ def _goals(report: dict[str, Any]) -> list[str]:
     if topics:
         kib = topics["kib_per_user"]
         row("memory per `/ws/` connection following notifications and one post ≤ 20 KiB", f"{kib:.1f} KiB", kib <= 20)
-    idle = ((report.get("breakdown") or {}).get("endpoints", {}).get("idle") or {}).get("untraced")
-    if idle:
-        row("(the floor: plain daphne, no application)", f"{idle['rss_per_connection'] / 1024:.1f} KiB", None)
+    floor = figures(report.get("memory", []), "P", "kib_per_connection")
+    if floor:
+        row("(the floor: plain daphne, an application that only accepts)", f"{statistics.median(floor):.1f} KiB", None)
     hold = report.get("hold")
     if hold:
         dropped = sum(hold["closes_before_the_end"].values()) + sum(hold["handshake_failures"].values())
@@ -407,6 +409,10 @@ def _goals(report: dict[str, Any]) -> list[str]:
         median = statistics.median(handshakes)
         row("handshakes per second: A ≥ 2 × B (stock Channels' token middleware)", f"{median:.2f}×", median >= 2)
     return [*lines, ""]
+
+
+def _each(figures_: dict[str, Any], names: list[str], field: str) -> str:
+    return ", ".join(f"{figures_[name][field]:,}" for name in names)
 
 
 def _targets(report: dict[str, Any]) -> list[str]:

@@ -113,10 +113,11 @@ def daphne(
     return start(name, command, port, env, log_dir, open_files=open_files)
 
 
-def uvicorn(name: str, env: dict[str, str], log_dir: Path, app: str) -> Server:
+def uvicorn(name: str, env: dict[str, str], log_dir: Path, app: str, options: tuple[str, ...] = ()) -> Server:
+    """uvicorn with `options` (a server's own, e.g. the README's for this project) after the bench's."""
     port = free_port()
     command = [
         sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-        "--no-access-log", "--backlog", "4096", "--log-level", "warning",
+        "--no-access-log", "--backlog", "4096", "--log-level", "warning", *options,
     ]  # fmt: skip
     return start(name, command, port, env, log_dir)

@@ -48,6 +48,7 @@ from websockets.sync.client import connect
 from bench import scaleout
 from bench.support import crowds, servers
 from bench.support import environment as env
+from bench.support.sampling import Sampler
 from bench.support.stats import percentile
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -84,29 +85,16 @@ FULL = Sizes(storms=(1000, 10_000), settle=15.0, listed=True, watchers=1000, com
 QUICK = Sizes(storms=(100, 300), settle=5.0, listed=False, watchers=100, comments=10, interval=0.2, rounds=1)
 
 
-class CpuSampler:
+class CpuSampler(Sampler):
     """The CPU seconds of each server every CPU_SAMPLE_SECONDS, in a thread: [seconds since start, cpu...]."""
 
     def __init__(self, pair: list[servers.Server]) -> None:
+        super().__init__(CPU_SAMPLE_SECONDS)
         self.pair = pair
         self.samples: list[list[float]] = []
-        self._started = time.monotonic()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> CpuSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            elapsed = round(time.monotonic() - self._started, 1)
-            self.samples.append([elapsed, *(round(server.cpu_seconds(), 2) for server in self.pair)])
-            self._stop.wait(CPU_SAMPLE_SECONDS)
+    def sample(self) -> None:
+        self.samples.append([round(self.elapsed(), 1), *(round(server.cpu_seconds(), 2) for server in self.pair)])
 
 
 class EchoProbe:

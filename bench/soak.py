@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import threading
 import time
 from typing import Any
 
 from bench.scaleout import CLIENT_PROCESSES, OUT
 from bench.support import crowds, servers
 from bench.support import environment as env
+from bench.support.sampling import Sampler
 
 WRITERS = 4
 # Loopback addresses each client process's connections come from.
@@ -35,35 +35,20 @@ MEMORY_SAMPLE_SECONDS = 10.0
 SETTLE_SECONDS = 5.0
 
 
-class MemorySampler:
-    """Resident memory of each server, MiB, every MEMORY_SAMPLE_SECONDS, in a thread."""
+class MemorySampler(Sampler):
+    """Resident memory of each server, MiB, every MEMORY_SAMPLE_SECONDS, in a thread, and once more at the end."""
 
     def __init__(self, pair: list[servers.Server]) -> None:
+        super().__init__(MEMORY_SAMPLE_SECONDS)
         self.pair = pair
         self.samples: list[tuple[float, list[float]]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._started = time.monotonic()
-
-    def __enter__(self) -> MemorySampler:
-        self._thread.start()
-        return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+        super().__exit__(*exc)
         self.sample()
 
     def sample(self) -> None:
-        self.samples.append(
-            (round(time.monotonic() - self._started), [round(s.rss_kib() / 1024, 1) for s in self.pair])
-        )
-
-    def _run(self) -> None:
-        while True:
-            self.sample()
-            if self._stop.wait(MEMORY_SAMPLE_SECONDS):
-                return
+        self.samples.append((round(self.elapsed()), [round(s.rss_kib() / 1024, 1) for s in self.pair]))
 
 
 def soak(connections: int, minutes: float, heartbeat: float) -> dict[str, Any]:

@@ -14,7 +14,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from urllib.parse import urlparse
 import psycopg
 import redis
 
+from bench.support.sampling import Sampler
 from bench.support.servers import ROOT
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/realtime_bench")
@@ -105,30 +105,24 @@ def count_rows(database_url: str, table: str) -> int:
     return int(row[0]) if row else 0
 
 
-class ConnectionSampler:
+class ConnectionSampler(Sampler):
     """Samples the number of PostgreSQL connections to the benchmark database, in a thread."""
 
     def __init__(self, interval: float = 0.25) -> None:
-        self.interval = interval
+        super().__init__(interval)
         self.samples: list[int] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._name = urlparse(DATABASE_URL).path.lstrip("/")
+        self._probe: psycopg.Connection[Any] | None = None
 
-    def __enter__(self) -> ConnectionSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+    def sample(self) -> None:
+        if self._probe is None:  # not yet connected
+            return
+        row = self._probe.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [self._name]).fetchone()
+        self.samples.append(int(row[0]) if row else 0)
 
     def _run(self) -> None:
-        name = urlparse(DATABASE_URL).path.lstrip("/")
-        with psycopg.connect(_maintenance_url(), autocommit=True) as probe:
-            while not self._stop.is_set():
-                row = probe.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [name]).fetchone()
-                self.samples.append(int(row[0]) if row else 0)
-                time.sleep(self.interval)
+        with psycopg.connect(_maintenance_url(), autocommit=True) as self._probe:
+            super()._run()
 
     @property
     def peak(self) -> int:

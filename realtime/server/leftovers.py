@@ -67,6 +67,9 @@ FACTORY_OPTIONS = (
 )
 
 
+_UNSET = object()
+
+
 class OpenedRequest:
     """What daphne reads of the request once the connection is open: the path, for its log lines."""
 
@@ -91,10 +94,8 @@ def factory_option(name: str) -> property:
     """An option of autobahn's read from the connection's factory, unless the connection set its own."""
 
     def get(self: Any) -> Any:
-        try:
-            return self.__dict__[name]
-        except KeyError:
-            return getattr(self.factory, name)
+        own = self.__dict__.get(name, _UNSET)  # nearly always unset: no exception raised for it
+        return getattr(self.factory, name) if own is _UNSET else own
 
     def set_(self: Any, value: Any) -> None:
         self.__dict__[name] = value

@@ -28,12 +28,16 @@ import argparse
 import itertools
 import json
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import hold as holding
+from bench import scaleout, topics
 from bench.support import crowds, servers
 from bench.support import environment as env
 from bench.support.stats import percentile
@@ -298,8 +302,6 @@ SCENARIOS: dict[str, Callable[[Sizes, Path], dict[str, Any]]] = {
 
 def fanout(sizes: Sizes, work: Path) -> dict[str, Any]:
     """bench/scaleout.py's fan-out over two daphne processes (the project's layer), once per crowd size."""
-    from bench import scaleout
-
     return {
         str(watchers): scaleout.fanout("pubsub", watchers, comments, interval)
         for watchers, (comments, interval) in sizes.fanouts.items()
@@ -308,16 +310,11 @@ def fanout(sizes: Sizes, work: Path) -> dict[str, Any]:
 
 def topics_memory(sizes: Sizes, work: Path) -> dict[str, Any]:
     """bench/topics.py's memory per idle user: one /ws/ socket with two topics, against two per-feed sockets."""
-    from bench import topics
-
     return topics.memory(topics.FULL if sizes.topics == "full" else topics.QUICK)
 
 
 def breakdown(sizes: Sizes, work: Path) -> dict[str, Any]:
     """bench/memory.py (a process of its own: it signals its servers): where an idle connection's memory goes."""
-    import subprocess
-    import sys
-
     base, connections = sizes.breakdown
     command = [sys.executable, "-m", "bench.memory", "--only", "notifications,topics,idle"]
     subprocess.run([*command, "--base", str(base), "--connections", str(connections)], check=True)
@@ -326,8 +323,6 @@ def breakdown(sizes: Sizes, work: Path) -> dict[str, Any]:
 
 
 def hold(sizes: Sizes, work: Path) -> dict[str, Any]:
-    from bench import hold as holding
-
     return holding.hold(sizes.hold_connections, sizes.hold_minutes)
 
 

@@ -3,16 +3,21 @@ The channel layer's Redis, lost and back: one log line each (README, "When thing
 
 When Redis goes away, every open connection meets it (its channel, its groups,
 each publish), and channels-redis logs a traceback a second from its receiving
-task. Here the process says it once: the first failure logs a warning, the rest
-are quiet, and a probe pings Redis every `PROBE_INTERVAL` seconds until it
-answers, which logs one line more. Meanwhile nothing is lost: feeds get their
-entries from the feed checks (realtime/feeds/checks.py).
+task. Here the process says it once. The first failure makes the layer
+*suspect*, and a probe pings Redis at once: no answer, and the process warns
+that the layer is *lost*, then pings every `PROBE_INTERVAL` seconds until Redis
+answers, which logs one line more. An answer instead means the failure was
+passing (redis-py reconnecting after an outage can fail one command that raced
+its reconnection): it is logged at DEBUG, and nothing is said twice. Meanwhile
+nothing is lost: feeds get their entries from the feed checks
+(realtime/feeds/checks.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 import weakref
 
@@ -27,49 +32,71 @@ PROBE_INTERVAL = 1.0
 PROBE_TIMEOUT = 2.0
 
 
+class LayerState(enum.Enum):
+    WORKING = "working"
+    SUSPECT = "suspect"  # a failure seen; the probe's first ping decides
+    LOST = "lost"  # warned; the probe pings until Redis answers
+
+
 class LayerHealth:
     """What one event loop knows of the channel layer's Redis."""
 
     def __init__(self) -> None:
-        self.lost = False
+        self.state = LayerState.WORKING
+        self._first_failure = ""
         self._probe: asyncio.Task[None] | None = None
 
     def report_lost(self, what: str, error: BaseException | None) -> None:
-        if self.lost:
-            logger.debug("Channel layer still unavailable (%s)", what)
+        reason = f"{what}: {type(error).__name__}: {error}" if error is not None else what
+        if self.state is not LayerState.WORKING:
+            logger.debug("Channel layer still unavailable (%s)", reason)
             return
-        self.lost = True
-        reason = f": {type(error).__name__}: {error}" if error is not None else ""
-        logger.warning(
-            "Channel layer unavailable (%s%s); live events come from the feed checks until it is back",
-            what,
-            reason,
-        )
         targets = redis_targets()
-        if targets and self._probe is None:
+        if not targets:  # nothing to probe: say it now
+            self._warn(reason)
+            return
+        self.state = LayerState.SUSPECT
+        self._first_failure = reason
+        if self._probe is None:
             self._probe = asyncio.ensure_future(self._until_back(targets[0]))
 
     def report_working(self) -> None:
         """Something went through the layer: it works (a probe may not even have run)."""
-        if self.lost:
-            self._back()
+        self._back()
 
     async def _until_back(self, target: RedisTarget) -> None:
         client = target.async_client(timeout=PROBE_TIMEOUT)
         try:
-            while self.lost:
-                await asyncio.sleep(PROBE_INTERVAL)
-                with contextlib.suppress(redis.RedisError, OSError):
-                    await client.ping()
+            while self.state is not LayerState.WORKING:
+                if await self._answers(client):
                     self._back()
+                    return
+                if self.state is LayerState.SUSPECT:
+                    self._warn(self._first_failure)
+                await asyncio.sleep(PROBE_INTERVAL)
         finally:
             self._probe = None
             with contextlib.suppress(Exception):
                 await client.aclose()
 
+    @staticmethod
+    async def _answers(client: redis.asyncio.Redis) -> bool:
+        try:
+            await client.ping()
+        except (redis.RedisError, OSError):
+            return False
+        return True
+
+    def _warn(self, reason: str) -> None:
+        self.state = LayerState.LOST
+        logger.warning("Channel layer unavailable (%s); live events come from the feed checks until it is back", reason)
+
     def _back(self) -> None:
-        self.lost = False
-        logger.info("Channel layer available again: live events flow through it")
+        if self.state is LayerState.LOST:
+            logger.info("Channel layer available again: live events flow through it")
+        elif self.state is LayerState.SUSPECT:
+            logger.debug("Channel layer failed once (%s) and answers: no outage", self._first_failure)
+        self.state = LayerState.WORKING
 
 
 _health: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LayerHealth] = weakref.WeakKeyDictionary()

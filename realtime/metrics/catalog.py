@@ -62,8 +62,15 @@ connections = Gauge("realtime_connections", "WebSocket connections open now, by 
 handshakes = Counter(
     "realtime_handshakes", "WebSocket handshakes answered, by endpoint and outcome", ["endpoint", "outcome"]
 )
+# `realtime_closes_total{by}`: who sent the first close of an accepted connection. A client chooses
+# its own code (a 1011 from a client is not a crash of ours); an alert on the server's 1011 reads `by="server"`.
+BY_CLIENT = "client"  # the client's close frame, or its socket lost (1006)
+BY_SERVER = "server"  # the application's close, its crash (1011), or the server stopping it (1006)
+CLOSERS = (BY_CLIENT, BY_SERVER)
 closes = Counter(
-    "realtime_closes", "Accepted WebSocket connections ended, by endpoint and close code", ["endpoint", "code"]
+    "realtime_closes",
+    "Accepted WebSocket connections ended, by endpoint, close code and who sent the close (client or server)",
+    ["endpoint", "code", "by"],
 )
 error_frames = Counter("realtime_error_frames", "Error frames sent, by code", ["code"])
 delivery_seconds = Histogram(

@@ -10,9 +10,11 @@ middleware or host route has to remember to count:
 - `websocket.close` before accept: refused, the outcome named by whoever
   refused (`handshake_refused`: the origin check, the token middleware) or, if
   no one did, by its close code (4429: a cap, 4404: not found, ...);
-- the first close after accept, the server's or the client's, and its code;
-  a connection whose application raised ends with 1011, as daphne closes it,
-  and one that ended with no close at all (cancelled as the server stopped) with 1006;
+- the first close after accept, its code, and who sent it (`by`: the client's
+  close, or its socket lost, is the client's; the application's close is the
+  server's); a connection whose application raised ends with 1011 by the
+  server, as daphne closes it, and one that ended with no close at all
+  (cancelled as the server stopped) with 1006 by the server;
 - each message received and sent (traffic.py).
 """
 
@@ -51,25 +53,26 @@ class EndpointMetrics:
         self.outcomes: dict[str, Counter] = {
             outcome: catalog.handshakes.labels(endpoint, outcome) for outcome in catalog.OUTCOMES
         }
-        self._closes: dict[str, Counter] = {}
+        self._closes: dict[tuple[str, str], Counter] = {}
 
-    def closed(self, code: int) -> None:
-        label = catalog.close_code_label(code)
-        counter = self._closes.get(label)
+    def closed(self, code: int, by: str) -> None:
+        labels = (catalog.close_code_label(code), by)
+        counter = self._closes.get(labels)
         if counter is None:
-            counter = self._closes[label] = catalog.closes.labels(self.endpoint, label)
+            counter = self._closes[labels] = catalog.closes.labels(self.endpoint, *labels)
         counter.inc()
 
 
 class ConnectionMeter:
     """What one connection has done so far: answered or not, open, closed with which code."""
 
-    __slots__ = ("_close_code", "_metrics", "_outcome", "refusal")
+    __slots__ = ("_close_code", "_closed_by", "_metrics", "_outcome", "refusal")
 
     def __init__(self, metrics: EndpointMetrics) -> None:
         self._metrics = metrics
         self._outcome: str | None = None
         self._close_code: int | None = None
+        self._closed_by = catalog.BY_SERVER
         # Named by whoever refuses the handshake (handshake_refused), before its close goes out.
         self.refusal: str | None = None
 
@@ -81,7 +84,7 @@ class ConnectionMeter:
             if message["type"] == "websocket.receive":
                 traffic.received += 1
             elif message["type"] == "websocket.disconnect":
-                self._ended(int(message.get("code") or CLOSE_NO_STATUS))
+                self._ended(int(message.get("code") or CLOSE_NO_STATUS), catalog.BY_CLIENT)
             return message
 
         return metered_receive
@@ -100,28 +103,29 @@ class ConnectionMeter:
                 if self._outcome is None:
                     self._answered(self.refusal or OUTCOME_OF_CODE.get(message.get("code", 0), catalog.REFUSED_OTHER))
                 else:
-                    self._ended(int(message.get("code") or CLOSE_NO_STATUS))
+                    self._ended(int(message.get("code") or CLOSE_NO_STATUS), catalog.BY_SERVER)
 
         return metered_send
 
     def crashed(self) -> None:
         """The application raised: daphne closes an open connection with 1011."""
-        self._ended(CLOSE_INTERNAL_ERROR)
+        self._ended(CLOSE_INTERNAL_ERROR, catalog.BY_SERVER)
 
     def finished(self) -> None:
         if self._outcome is None:
             self._answered(catalog.ABANDONED)
         elif self._outcome == catalog.ACCEPTED:
             self._metrics.open.dec()
-            self._metrics.closed(CLOSE_ABNORMAL if self._close_code is None else self._close_code)
+            self._metrics.closed(CLOSE_ABNORMAL if self._close_code is None else self._close_code, self._closed_by)
 
     def _answered(self, outcome: str) -> None:
         self._outcome = outcome
         self._metrics.outcomes[outcome].inc()
 
-    def _ended(self, code: int) -> None:
+    def _ended(self, code: int, by: str) -> None:
         if self._close_code is None and self._outcome == catalog.ACCEPTED:
             self._close_code = code
+            self._closed_by = by
 
 
 class Metered:

@@ -90,6 +90,9 @@ async def test_the_figures_of_two_processes_add_up_to_what_the_clients_did(
     assert total(after, "realtime_messages_received_total", COMMENTS_ENDPOINT) == COMMENTS
     assert total(after, "realtime_delivery_seconds_count", {"kind": "comments"}) == sum(WATCHERS) * COMMENTS
     assert (
-        sum(total(after, "realtime_closes_total", {**labels, "code": "1000"}) for labels in (ECHO, COMMENTS_ENDPOINT))
+        sum(
+            total(after, "realtime_closes_total", {**labels, "code": "1000", "by": "client"})
+            for labels in (ECHO, COMMENTS_ENDPOINT)
+        )
         == connections
     )

@@ -63,7 +63,7 @@ async def test_an_accepted_connection_is_open_until_it_closes_and_then_counted_b
     await ws.disconnect(code=1000)
 
     assert before.added("realtime_connections", ECHO) == 0
-    assert before.added("realtime_closes_total", {**ECHO, "code": "1000"}) == 1
+    assert before.added("realtime_closes_total", {**ECHO, "code": "1000", "by": "client"}) == 1
 
 
 async def test_messages_are_counted_both_ways_by_endpoint() -> None:
@@ -100,7 +100,7 @@ async def test_a_server_close_is_counted_by_the_code_it_sent() -> None:
     assert await ws.receive_output() == {"type": "websocket.close", "code": 4410, "reason": ""}
     await ws.disconnect(code=4410)
 
-    assert before.added("realtime_closes_total", {"endpoint": "/test/close", "code": "4410"}) == 1
+    assert before.added("realtime_closes_total", {"endpoint": "/test/close", "code": "4410", "by": "server"}) == 1
 
 
 async def test_a_client_close_code_outside_the_table_is_counted_as_other() -> None:
@@ -109,8 +109,18 @@ async def test_a_client_close_code_outside_the_table_is_counted_as_other() -> No
     await ws.connect()
     await ws.disconnect(code=3456)
 
-    assert before.added("realtime_closes_total", {**ECHO, "code": "other"}) == 1
-    assert before.added("realtime_closes_total", {**ECHO, "code": "3456"}) == 0
+    assert before.added("realtime_closes_total", {**ECHO, "code": "other", "by": "client"}) == 1
+    assert before.added("realtime_closes_total", {**ECHO, "code": "3456", "by": "client"}) == 0
+
+
+async def test_a_client_that_closes_with_1011_is_counted_as_the_clients_close_not_a_crash() -> None:
+    before = Samples()
+    ws = WebsocketCommunicator(application, "/ws/echo")
+    await ws.connect()
+    await ws.disconnect(code=1011)
+
+    assert before.added("realtime_closes_total", {**ECHO, "code": "1011", "by": "client"}) == 1
+    assert before.added("realtime_closes_total", {**ECHO, "code": "1011", "by": "server"}) == 0
 
 
 async def test_a_consumer_that_raises_is_counted_closed_with_1011_and_no_longer_open() -> None:
@@ -121,7 +131,7 @@ async def test_a_consumer_that_raises_is_counted_closed_with_1011_and_no_longer_
     with pytest.raises(RuntimeError, match="a bug"):
         await ws.receive_output()
 
-    assert before.added("realtime_closes_total", {"endpoint": "crash", "code": "1011"}) == 1
+    assert before.added("realtime_closes_total", {"endpoint": "crash", "code": "1011", "by": "server"}) == 1
     assert before.added("realtime_connections", {"endpoint": "crash"}) == 0
 
 

@@ -187,9 +187,11 @@ async def test_live_events_piling_up_past_the_backlog_limit_are_counted_as_falle
     assert await ws.receive_output() == {"type": "websocket.close", "code": 4410, "reason": ""}
 
     assert before.added("realtime_fell_behind_total", {"cause": "backlog"}) == 1
-    assert before.added("realtime_closes_total", {"endpoint": "/test/slow", "code": "4410"}) == 0  # not yet ended
+    assert (
+        before.added("realtime_closes_total", {"endpoint": "/test/slow", "code": "4410", "by": "server"}) == 0
+    )  # not yet ended
     await ws.disconnect(code=4410)
-    assert before.added("realtime_closes_total", {"endpoint": "/test/slow", "code": "4410"}) == 1
+    assert before.added("realtime_closes_total", {"endpoint": "/test/slow", "code": "4410", "by": "server"}) == 1
 
 
 async def test_every_channel_layer_failure_is_counted_though_logged_once() -> None:

@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import DatabaseError, connection
 
+from realtime.auth.revocation import last_revocation
 from realtime.auth.tokens import (
     InvalidToken,
     TokenClaims,
@@ -46,20 +47,21 @@ logger = logging.getLogger(__name__)
 
 
 @database_sync_to_async
-def get_active_user(user_id: Any) -> AbstractBaseUser | None:
+def get_active_user(user_id: Any, *, with_revocation: bool = False) -> tuple[AbstractBaseUser | None, float | None]:
     """
-    The user `user_id` names, if it exists and is active. One lookup at every
-    handshake: a raw query (Django's converters still apply), because compiling
-    the ORM's `get()` costs more than the query itself (bench/RESULTS.md).
+    The user `user_id` names, if it exists and is active, and (`with_revocation`,
+    for a token minted elsewhere) the moment of the user's last revocation. One
+    trip to the database thread at every handshake; the user is one raw query
+    (Django's converters still apply), because compiling the ORM's `get()` costs
+    more than the query itself (bench/RESULTS.md).
     """
     user_model = get_user_model()
     quote = connection.ops.quote_name
     table, pk = quote(user_model._meta.db_table), quote(user_model._meta.pk.column)
     users = list(user_model._default_manager.raw(f"SELECT * FROM {table} WHERE {pk} = %s", [user_id]))
-    if not users:
-        return None
-    user = users[0]
-    return user if getattr(user, "is_active", True) else None
+    if not users or not getattr(users[0], "is_active", True):
+        return None, None
+    return users[0], (last_revocation(users[0].pk) if with_revocation else None)
 
 
 async def authenticate(token: str | None, *, now: float) -> tuple[AbstractBaseUser, TokenClaims]:
@@ -67,10 +69,11 @@ async def authenticate(token: str | None, *, now: float) -> tuple[AbstractBaseUs
     if token is None:
         raise InvalidToken("no token was presented")
     claims = decode_token(token, now=now)
-    user = await get_active_user(claims.user_id)
+    # A token of this library's is tied to the password by its fingerprint; one minted elsewhere, to the revocations.
+    user, revoked_at = await get_active_user(claims.user_id, with_revocation=claims.password is None)
     if user is None:
         raise InvalidToken("the token's user does not exist or is inactive")
-    if not still_valid_for(claims, user):
+    if not still_valid_for(claims, user, revoked_at):
         raise InvalidToken("the token was issued before the user's password changed")
     return user, claims
 

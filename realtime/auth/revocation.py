@@ -3,9 +3,12 @@ Users revoked while connected (README, "Security").
 
 A connection's user can lose access while the connection is open: deactivated
 (`is_active = False`), deleted, or with a new password (which ends the tokens
-issued before it, as it ends Django's sessions: tokens carry a fingerprint of
-the password, realtime/auth/tokens.py). Its connections are closed with 4401,
-as for an expired token:
+issued before it, as it ends Django's sessions: the library's tokens carry a
+fingerprint of the password, realtime/auth/tokens.py; a token minted elsewhere
+is ended by the revocation a password change records, models.py). Each
+connection remembers the password its user had when it opened (its token's
+fingerprint, or for a token minted elsewhere the user's password then), and is
+closed with 4401, as for an expired token, once that is no longer the user's:
 
 - at once, on every server process, when that happens through the ORM
   (`save()`, `set_password()` then `save()`, `delete()`: Django's signals
@@ -15,16 +18,21 @@ as for an expired token:
 - otherwise (a bulk `update()`, another application, a change in the
   database) within `REVOCATION_CHECK_INTERVAL` seconds: each server process
   checks the users of its open connections (the hub's index by user), one
-  query per thousand users.
+  query per thousand users, and records the revocation it finds, so that
+  tokens minted elsewhere before it are refused at the handshake from then on.
+  A site that changes passwords outside the ORM calls `revoke_tokens(user_id)`
+  to have them refused at once, connected or not ("sign out everywhere").
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Hashable
+from datetime import datetime
 from typing import Any, Protocol
 
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
 
 from realtime.auth.tokens import password_fingerprint
 from realtime.conf import realtime_settings
@@ -58,10 +66,38 @@ def publish_revocation(user_id: Any, fingerprint: str | None = None) -> None:
     publish_on_commit([(user_group(user_id), revoked(fingerprint))])
 
 
-def _on_save(sender: Any, instance: Any, **kwargs: Any) -> None:
+def last_revocation(user_id: Any) -> float | None:
+    """When the user's tokens minted elsewhere were last revoked (seconds since the epoch), or None. One query."""
+    from realtime.auth.models import TokenRevocation
+
+    revoked_at = TokenRevocation.objects.filter(user_id=user_id).values_list("revoked_at", flat=True).first()
+    return None if revoked_at is None else revoked_at.timestamp()
+
+
+def record_revocation(user_id: Any, at: datetime | None = None) -> None:
+    """From `at` (default now) on, the user's tokens without `pwh` issued earlier are refused."""
+    from realtime.auth.models import TokenRevocation
+
+    TokenRevocation.objects.update_or_create(user_id=user_id, defaults={"revoked_at": at or timezone.now()})
+
+
+def revoke_tokens(user_id: Any) -> None:
+    """
+    Sign a user out everywhere: every token issued until now is refused, and the
+    user's open connections close with 4401 (at once here, on every process
+    after the commit). For a site that changes passwords outside the ORM, or
+    ends access without changing one. The library's own tokens issued from now
+    on work as before.
+    """
+    record_revocation(user_id)
+    publish_revocation(user_id)
+
+
+def _on_save(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
     if not getattr(instance, "is_active", True):
         publish_revocation(instance.pk)
-    elif getattr(instance, "_password", None) is not None:  # set_password() then save(): the password changed
+    elif getattr(instance, "_password", None) is not None and not created:  # set_password() then save()
+        record_revocation(instance.pk)
         publish_revocation(instance.pk, password_fingerprint(instance))
 
 
@@ -88,11 +124,16 @@ def current_fingerprints(user_ids: Collection[Hashable]) -> dict[Any, str]:
 async def _check(hub: Hub, connections_by_user: Members) -> None:
     for chunk in in_chunks(list(connections_by_user)):
         fingerprints = await database_sync_to_async(current_fingerprints)(chunk)
+        changed: list[Any] = []
         for user_id in chunk:
             fingerprint = fingerprints.get(user_id)
-            for connection in list(connections_by_user.get(user_id, ())):
-                if fingerprint is None or connection.revoked_by(fingerprint):
-                    connection.handle_local_event(revoked(fingerprint))
+            revoked_here = [c for c in connections_by_user.get(user_id, ()) if c.revoked_by(fingerprint)]
+            for connection in revoked_here:
+                connection.handle_local_event(revoked(fingerprint))
+            if revoked_here and fingerprint is not None:
+                changed.append(user_id)  # a password changed that no signal announced
+        for user_id in changed:
+            await database_sync_to_async(record_revocation)(user_id)
 
 
 REVOCATION_CHECK = every(

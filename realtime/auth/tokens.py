@@ -6,7 +6,9 @@ default Django's `SECRET_KEY`); no other algorithm is accepted. `sub` names the
 user's primary key (a string, or an integer), `exp` is required, `nbf` is
 honoured when present, and the issuer sets `iat`. Tokens this library issues
 also carry `pwh`, a fingerprint of the user's password: a password change ends
-them. Expiry is judged on the
+them. A token minted elsewhere, without `pwh`, is ended by the user's last
+revocation instead (models.py): refused when its `iat` is older, or missing.
+Expiry is judged on the
 hub's clock (`now`), so that tests can move time instead of waiting.
 
 A client presents it in one of three places, and the first one found wins:
@@ -54,8 +56,10 @@ class TokenClaims:
     user_id: Any
     expires_at: datetime
     # The `pwh` claim: the fingerprint of the password the user had when the token was issued
-    # (None for a token minted elsewhere, which a password change does not end).
+    # (None for a token minted elsewhere, which the user's last revocation ends instead).
     password: str | None = None
+    # The `iat` claim, seconds since the epoch (None when the token has none).
+    issued_at: float | None = None
 
 
 def password_fingerprint(user: AbstractBaseUser) -> str:
@@ -67,9 +71,16 @@ def password_fingerprint(user: AbstractBaseUser) -> str:
     return salted_hmac(FINGERPRINT_SALT, user.password or "", algorithm="sha256").hexdigest()[:FINGERPRINT_LENGTH]
 
 
-def still_valid_for(claims: TokenClaims, user: AbstractBaseUser) -> bool:
-    """False when the token was issued before the user's password changed."""
-    return claims.password is None or constant_time_compare(claims.password, password_fingerprint(user))
+def still_valid_for(claims: TokenClaims, user: AbstractBaseUser, revoked_at: float | None = None) -> bool:
+    """
+    False when the token was issued before the user's password changed: its
+    `pwh` is not the password's now, or, for a token without `pwh`, its `iat`
+    is older than the user's last revocation (`revoked_at`, seconds since the
+    epoch; None: never revoked), or it has no `iat` and there was one.
+    """
+    if claims.password is not None:
+        return constant_time_compare(claims.password, password_fingerprint(user))
+    return revoked_at is None or (claims.issued_at is not None and claims.issued_at >= revoked_at)
 
 
 def issue_token(user: AbstractBaseUser, *, ttl: timedelta = DEFAULT_TTL) -> str:
@@ -118,7 +129,10 @@ def decode_token(token: str, *, now: float | None = None) -> TokenClaims:
     fingerprint = claims.get("pwh")
     if fingerprint is not None and not isinstance(fingerprint, str):
         raise InvalidToken("the token's pwh is not a string")
-    return TokenClaims(user_id=_user_id(claims["sub"]), expires_at=expires_at, password=fingerprint)
+    issued_at = _timestamp(claims, "iat") if "iat" in claims else None
+    return TokenClaims(
+        user_id=_user_id(claims["sub"]), expires_at=expires_at, password=fingerprint, issued_at=issued_at
+    )
 
 
 def _timestamp(claims: dict[str, Any], name: str) -> float:

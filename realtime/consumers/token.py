@@ -29,7 +29,7 @@ from django.db import DatabaseError
 from realtime.auth import revocation
 from realtime.auth.deadline import TokenDeadline
 from realtime.auth.middleware import authenticate
-from realtime.auth.tokens import SUBPROTOCOL, InvalidToken
+from realtime.auth.tokens import SUBPROTOCOL, InvalidToken, password_fingerprint
 from realtime.close_codes import CLOSE_HEARTBEAT_TIMEOUT, CLOSE_TOKEN_EXPIRED, CLOSE_UNAVAILABLE
 from realtime.conf import realtime_settings
 from realtime.consumers.base import WebSocketConsumer
@@ -52,7 +52,8 @@ class TokenConsumer(WebSocketConsumer):
     client_messages: ClassVar[dict[str, str]] = {"ping": "on_ping", "pong": "on_pong", "refresh": "on_refresh"}
 
     user: AbstractBaseUser
-    # The password fingerprint of the connection's token (its `pwh` claim), None when it has none.
+    # The fingerprint of the password this connection is for: its token's `pwh` claim, or, for a token
+    # minted elsewhere, the user's password when it connected (realtime/auth/revocation.py).
     password: str | None = None
     _in_users_index = False
     heartbeat: Heartbeat | None = None
@@ -65,7 +66,7 @@ class TokenConsumer(WebSocketConsumer):
         and the token deadline.
         """
         self.user = self.scope["user"]
-        self.password = self.scope["token_claims"].password
+        self.password = self.scope["token_claims"].password or password_fingerprint(self.user)
         await self.join_group(revocation.user_group(self.user.pk))
         self.hub.join(USERS, self.user.pk, self)
         self._in_users_index = True
@@ -154,7 +155,7 @@ class TokenConsumer(WebSocketConsumer):
             return
         assert self.deadline is not None
         self.deadline.move(claims.expires_at)
-        self.password = claims.password
+        self.password = claims.password or password_fingerprint(user)
         refreshed: RefreshedFrame = {"type": "refreshed", "expires_at": claims.expires_at.isoformat()}
         await self.send_json(refreshed)
 
@@ -175,10 +176,10 @@ class TokenConsumer(WebSocketConsumer):
 
     def revoked_by(self, fingerprint: str | None) -> bool:
         """
-        True when the user lost access (`fingerprint` None), or when this connection's
-        token was issued for another password than the one with `fingerprint`.
+        True when the user lost access (`fingerprint` None), or when this connection
+        is for another password than the one with `fingerprint`.
         """
-        return fingerprint is None or (self.password is not None and self.password != fingerprint)
+        return fingerprint is None or self.password != fingerprint
 
     async def token_expired(self, event: Message) -> None:
         # A refresh may have moved the deadline while this event waited its turn.

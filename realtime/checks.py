@@ -181,6 +181,28 @@ def check_token_endpoint_middleware(
     ]
 
 
+@register(TAG)
+def check_database_pool(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """PostgreSQL under ASGI: a pool bounds the connections; persistent connections, one per request thread, do not."""
+    problems: list[CheckMessage] = []
+    for alias, database in getattr(settings, "DATABASES", {}).items():
+        if not database.get("ENGINE", "").endswith("postgresql") or database.get("OPTIONS", {}).get("pool"):
+            continue
+        if database.get("CONN_MAX_AGE", 0) == 0:
+            continue  # a connection per request, closed after it: bounded by the concurrent requests
+        problems.append(
+            Warning(
+                f"DATABASES[{alias!r}] keeps connections (CONN_MAX_AGE) without a pool: under ASGI each "
+                "request's database work runs in a thread of its own, each thread keeps a connection, and "
+                "a flood of requests exhausts PostgreSQL's connections.",
+                hint=f'Use Django\'s pool: DATABASES[{alias!r}]["OPTIONS"]["pool"] = {{"max_size": 20}} and '
+                f'DATABASES[{alias!r}]["CONN_MAX_AGE"] = 0 (pip install "psycopg[pool]"; README, Security).',
+                id="realtime.W003",
+            )
+        )
+    return problems
+
+
 def _usable(name: str) -> bool:
     """True when `REALTIME[name]` is unset or a value its key accepts."""
     configured = realtime_settings.configured()

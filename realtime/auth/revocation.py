@@ -124,16 +124,17 @@ def current_fingerprints(user_ids: Collection[Hashable]) -> dict[Any, str]:
 async def _check(hub: Hub, connections_by_user: Members) -> None:
     for chunk in in_chunks(list(connections_by_user)):
         fingerprints = await database_sync_to_async(current_fingerprints)(chunk)
-        changed: list[Any] = []
+        revoking: list[tuple[Any, str | None, list[Revocable]]] = []
         for user_id in chunk:
             fingerprint = fingerprints.get(user_id)
-            revoked_here = [c for c in connections_by_user.get(user_id, ()) if c.revoked_by(fingerprint)]
-            for connection in revoked_here:
+            found = [c for c in connections_by_user.get(user_id, ()) if c.revoked_by(fingerprint)]
+            if found:
+                revoking.append((user_id, fingerprint, found))
+        for user_id, fingerprint, found in revoking:
+            if fingerprint is not None:  # a password changed that no signal announced: recorded before anyone is told
+                await database_sync_to_async(record_revocation)(user_id)
+            for connection in found:
                 connection.handle_local_event(revoked(fingerprint))
-            if revoked_here and fingerprint is not None:
-                changed.append(user_id)  # a password changed that no signal announced
-        for user_id in changed:
-            await database_sync_to_async(record_revocation)(user_id)
 
 
 REVOCATION_CHECK = every(

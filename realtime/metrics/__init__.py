@@ -14,7 +14,7 @@ Every metric is defined in catalog.py and served by `realtime.metrics.views.metr
 
 from __future__ import annotations
 
-from realtime.metrics import traffic
+from realtime.metrics import database, traffic
 from realtime.metrics.catalog import presence_topics
 
-__all__ = ["presence_topics", "traffic"]
+__all__ = ["database", "presence_topics", "traffic"]

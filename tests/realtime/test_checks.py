@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.core import checks
@@ -117,3 +118,33 @@ def test_a_missing_asgi_application_is_an_error(settings: Any) -> None:
 def test_the_token_endpoint_without_authentication_middleware_is_a_warning(settings: Any) -> None:
     settings.MIDDLEWARE = [name for name in settings.MIDDLEWARE if "AuthenticationMiddleware" not in name]
     assert [id_ for id_, _, _ in reported()] == ["realtime.W001"]
+
+
+POSTGRES = {"ENGINE": "django.db.backends.postgresql", "NAME": "site", "OPTIONS": {}}
+
+
+def test_postgresql_with_persistent_connections_and_no_pool_is_warned_about(settings: Any) -> None:
+    with mock.patch.dict(settings.DATABASES, {"reports": {**POSTGRES, "CONN_MAX_AGE": 60}}):
+        found = reported()
+    assert found == [
+        (
+            "realtime.W003",
+            "DATABASES['reports'] keeps connections (CONN_MAX_AGE) without a pool: under ASGI each request's "
+            "database work runs in a thread of its own, each thread keeps a connection, and a flood of requests "
+            "exhausts PostgreSQL's connections.",
+            'Use Django\'s pool: DATABASES[\'reports\']["OPTIONS"]["pool"] = {"max_size": 20} and '
+            'DATABASES[\'reports\']["CONN_MAX_AGE"] = 0 (pip install "psycopg[pool]"; README, Security).',
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "database",
+    [{**POSTGRES, "CONN_MAX_AGE": 0, "OPTIONS": {"pool": {"max_size": 20}}}, {**POSTGRES, "CONN_MAX_AGE": 0}],
+    ids=["pooled", "a-connection-per-request"],
+)
+def test_postgresql_with_a_pool_or_without_persistent_connections_is_clean(
+    settings: Any, database: dict[str, Any]
+) -> None:
+    with mock.patch.dict(settings.DATABASES, {"reports": database}):
+        assert reported() == []

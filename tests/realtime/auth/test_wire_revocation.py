@@ -53,7 +53,8 @@ async def test_a_password_change_closes_and_then_refuses_a_token_minted_elsewher
         await user.asave()
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), timeout=10)
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401
 
     with pytest.raises(InvalidStatus) as refused:
         async with connect(url):

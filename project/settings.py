@@ -173,6 +173,8 @@ REALTIME_ENVIRONMENT: dict[str, Any] = {
     "COMMENT_MAX_LENGTH": env.int,
     "RATE_LIMIT_COMMENTS_PER_SECOND": env.float,
     "RATE_LIMIT_COMMENTS_BURST": env.int,
+    "RATE_LIMIT_REPLAY_ENTRIES_PER_SECOND": env.float,
+    "RATE_LIMIT_REPLAY_ENTRIES_BURST": env.int,
 }
 REALTIME: dict[str, Any] = {name: read(name) for name, read in REALTIME_ENVIRONMENT.items() if name in os.environ}
 

@@ -78,6 +78,12 @@ LIBRARY_KEYS: dict[str, Key] = {
     "RATE_LIMIT_MESSAGES_BURST": count(60, "burst of client messages per connection"),
     "RATE_LIMIT_STRIKES": count(20, "refused messages within `RATE_LIMIT_STRIKE_SECONDS` that close with 4429"),
     "RATE_LIMIT_STRIKE_SECONDS": seconds(10, "the window of `RATE_LIMIT_STRIKES`"),
+    "RATE_LIMIT_REPLAY_ENTRIES_PER_SECOND": rate(
+        2000, "entries one user's replays may read a second, per process (`subscribe` with `since`)"
+    ),
+    "RATE_LIMIT_REPLAY_ENTRIES_BURST": count(
+        10_000, "entries one user's replays may read in a burst; past it, `rate_limited` (4429 on a per-feed endpoint)"
+    ),
     "TOPIC_PERMISSION": Key(
         None,
         "dotted path of `can_follow(user, topic) -> bool`, asked before a connection follows a topic; "

@@ -14,6 +14,7 @@ that each of them reads one place:
   and the connections per client address (limits/addresses.py);
 - the periodic checks over those indexes, each running while its index has
   members, none dying silently: an error is logged and the loop goes on;
+- each user's replay budget (limits/replays.py);
 - the clock that everything reads (clock.py), which tests replace.
 """
 
@@ -30,6 +31,7 @@ from typing import Any
 from django.db import DatabaseError
 
 from realtime.clock import Clock, LoopClock
+from realtime.limits.replays import ReplayBudgets
 from realtime.outage import log_database_failure
 
 logger = logging.getLogger(__name__)
@@ -81,6 +83,8 @@ class Hub:
         self._slots_per_user: collections.Counter[Any] = collections.Counter()
         # WebSocket connections per client address (limits/addresses.py).
         self._per_address: collections.Counter[str] = collections.Counter()
+        # Entries each user's replays may read (limits/replays.py).
+        self.replays = ReplayBudgets()
 
     # --- Accepted connections ------------------------------------------------------
 

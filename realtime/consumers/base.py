@@ -505,10 +505,14 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         """Spend from this connection's `kind` budget ("message", or a feature's); False when it is empty."""
         return self._budgets.spend(kind, self._now())
 
+    def strike(self) -> bool:
+        """Count a refusal of this connection's; False once it has been refused too often (close it with 4429)."""
+        return self._budgets.strike(self._now())
+
     async def over_budget(self, kind: str) -> None:
         """A message found its budget empty: an error frame, or, for repeated abuse, close with 4429."""
         metrics.rate_limited.labels(kind).inc()
-        if not self._budgets.strike(self._now()):
+        if not self.strike():
             logger.warning("WebSocket %s closed with %s: too many %s", self.scope.get("path"), CLOSE_RATE_LIMITED, kind)
             await self.close(CLOSE_RATE_LIMITED)
             return

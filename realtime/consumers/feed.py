@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, ClassVar
 
 from realtime.auth.permissions import may_follow
-from realtime.close_codes import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND
+from realtime.close_codes import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_RATE_LIMITED
 from realtime.consumers.token import TokenConsumer
 from realtime.feeds.sequenced import FeedNotFound, InvalidSince, since_from_query
 from realtime.feeds.subscription import Subscription
@@ -38,8 +38,13 @@ class FeedConsumer(TokenConsumer):
     async def connect(self) -> None:
         """
         Refused before accept when the feed's key does not exist (4404: a post,
-        say) or when the site's permission hook says no (4403).
+        say), when the site's permission hook says no (4403), or when a replay
+        was asked (`?since=`) past the user's replay budget (4429).
         """
+        if _asks_for_replay(self.scope) and not self.hub.replays.allows(self.scope["user"].pk, self._now()):
+            logger.info("Refused %s: user %s is past its replay budget", self.scope["path"], self.scope["user"].pk)
+            await self.close(CLOSE_RATE_LIMITED)
+            return
         subscription = Subscription(self, self.kind, self.topic_key(), label=None)
         try:
             await subscription.open()
@@ -88,3 +93,11 @@ class FeedConsumer(TokenConsumer):
         super().connection_finished()
         if self.subscription is not None:
             self.subscription.stop_watching()
+
+
+def _asks_for_replay(scope: dict[str, Any]) -> bool:
+    """A usable `?since=`: an invalid one replays nothing (it gets an error frame once accepted)."""
+    try:
+        return since_from_query(scope) is not None
+    except InvalidSince:
+        return False

@@ -30,13 +30,15 @@ from realtime.auth import revocation
 from realtime.auth.deadline import TokenDeadline
 from realtime.auth.middleware import authenticate
 from realtime.auth.tokens import SUBPROTOCOL, InvalidToken, password_fingerprint
-from realtime.close_codes import CLOSE_HEARTBEAT_TIMEOUT, CLOSE_TOKEN_EXPIRED, CLOSE_UNAVAILABLE
+from realtime.close_codes import CLOSE_HEARTBEAT_TIMEOUT, CLOSE_RATE_LIMITED, CLOSE_TOKEN_EXPIRED, CLOSE_UNAVAILABLE
 from realtime.conf import realtime_settings
 from realtime.consumers.base import WebSocketConsumer
 from realtime.consumers.state import WebSocketState
 from realtime.frames import PING, PONG, ErrorCode, RefreshedFrame, error_frame
 from realtime.hub import USERS
 from realtime.limits.heartbeat import Heartbeat
+from realtime.limits.replays import REPLAY, ReplayBudgets
+from realtime.metrics import catalog as metrics
 from realtime.outage import log_database_failure
 from realtime.types import Message
 
@@ -180,6 +182,21 @@ class TokenConsumer(WebSocketConsumer):
         is for another password than the one with `fingerprint`.
         """
         return fingerprint is None or self.password != fingerprint
+
+    # --- Replay budgets (realtime/limits/replays.py) ----------------------------
+
+    def may_replay(self) -> bool:
+        """Whether this connection's user may start a replay now; if not, nothing may read the database for one."""
+        return self.hub.replays.allows(self.user.pk, self._now())
+
+    async def replay_refused(self, message: dict[str, Any], *, topic: str | None = None) -> None:
+        """A replay past the user's budget: a `rate_limited` error frame, or, for repeated abuse, close with 4429."""
+        metrics.rate_limited.labels(REPLAY).inc()
+        if not self.strike():
+            logger.warning("WebSocket %s closed with %s: too many replays", self.scope.get("path"), CLOSE_RATE_LIMITED)
+            await self.close(CLOSE_RATE_LIMITED)
+            return
+        await self.reply_error(ErrorCode.RATE_LIMITED, ReplayBudgets.describe(), message, topic=topic)
 
     async def token_expired(self, event: Message) -> None:
         # A refresh may have moved the deadline while this event waited its turn.

@@ -77,6 +77,9 @@ class TopicsConsumer(TokenConsumer):
             text = '"since", when given, must be a non-negative integer id; nothing was subscribed.'
             await self.reply_error(ErrorCode.INVALID_SINCE, text, message, topic=name)
             return
+        if since is not None and not self.may_replay():
+            await self.replay_refused(message, topic=name)
+            return
         subscription = Subscription(self, kind, key, label=name)
         try:
             await subscription.open()

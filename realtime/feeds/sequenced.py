@@ -127,8 +127,9 @@ class SequencedFeed:
         self._send = send
         self.delivered_seq = 0
         self._opened_at = 0
-        # Entries sent by replays so far (realtime_replayed_entries_total).
+        # Entries sent by replays so far (realtime_replayed_entries_total), and rows they read (replay budgets).
         self.replayed = 0
+        self.rows_read = 0
 
     async def open(self) -> None:
         """
@@ -149,10 +150,12 @@ class SequencedFeed:
         """
         upto = self._opened_at
         newest = await self._source.newest_ids(since_id, upto, limit + 1)
+        self.rows_read += len(newest)
         if len(newest) > limit:
             return {"type": "replay_complete", "last_id": newest[0], "truncated": True}
         last_id = since_id
         while entries := await self._source.after_id(last_id, upto, PAGE_SIZE):
+            self.rows_read += len(entries)
             await self._send_all(entries)
             last_id = entries[-1].id
             if len(entries) < PAGE_SIZE:

@@ -126,13 +126,21 @@ class Subscription:
             await self.consumer.send_text(event["text"])
 
     async def replay(self, since_id: int) -> None:
-        """The entries after `since_id` (or, past REPLAY_LIMIT, none of them), then `replay_complete`."""
+        """
+        The entries after `since_id` (or, past REPLAY_LIMIT, none of them), then
+        `replay_complete`. Charged to the user's replay budget (limits/replays.py):
+        the rows it read, and one for the query, however it ended.
+        """
         if self.feed is None:
             complete: ReplayComplete = {"type": "replay_complete", "last_id": since_id, "truncated": False}
         else:
-            replayed = self.feed.replayed
-            complete = await self.feed.replay(since_id, limit=realtime_settings.REPLAY_LIMIT)
-            metrics.replayed_entries.labels(self.kind.name).inc(self.feed.replayed - replayed)
+            replayed, read = self.feed.replayed, self.feed.rows_read
+            try:
+                complete = await self.feed.replay(since_id, limit=realtime_settings.REPLAY_LIMIT)
+            finally:
+                hub = self.consumer.hub
+                hub.replays.spend(self.consumer.user.pk, 1 + self.feed.rows_read - read, hub.clock.monotonic())
+                metrics.replayed_entries.labels(self.kind.name).inc(self.feed.replayed - replayed)
             if complete["truncated"]:
                 metrics.replay_truncations.labels(self.kind.name).inc()
         await self.send(dict(complete))

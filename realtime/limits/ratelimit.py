@@ -66,6 +66,18 @@ class TokenBucket:
         self.tokens = self.burst
         self.updated = now
 
+    def level(self, now: float) -> float:
+        """The tokens there are now (below zero: a debt being paid back)."""
+        return min(self.burst, self.tokens + (now - self.updated) * self.per_second)
+
+    def is_full(self, now: float) -> bool:
+        return self.level(now) >= self.burst
+
+    def spend(self, amount: float, now: float) -> None:
+        """Spend `amount` whether or not there is that much: the bucket may go below zero."""
+        self.tokens = self.level(now) - amount
+        self.updated = now
+
     def take(self, now: float) -> bool:
         """Spend one token if there is one. Runs for every message: kept to plain arithmetic."""
         tokens = self.tokens + (now - self.updated) * self.per_second

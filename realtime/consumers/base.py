@@ -17,7 +17,10 @@ to its reader:
   `database_sync_to_async`, which already closes stale connections around each
   call.
 - Once the application has sent its close, only the client's disconnect is
-  still handled; anything else that arrives is dropped.
+  still handled; anything else that arrives is dropped. A client that does not
+  answer the close within `CLOSE_TIMEOUT` seconds is gone (its socket was lost
+  where the server could not tell the application, PROTOCOL.md "No ghosts"):
+  the consumer ends as if it had disconnected with 1006.
 - Every accepted connection is in the process's hub (realtime/hub.py) until it ends.
 """
 
@@ -35,6 +38,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
 from realtime import codec
+from realtime.clock import Timer
 from realtime.close_codes import CLOSE_FELL_BEHIND, CLOSE_RATE_LIMITED, CLOSE_SERVER_RESTARTING
 from realtime.conf import realtime_settings
 from realtime.consumers.outgoing import (
@@ -67,6 +71,10 @@ from realtime.types import Message, Receive, Scope, Send
 logger = logging.getLogger(__name__)
 
 FELL_BEHIND: Message = {"type": "realtime.fell_behind"}
+# Seconds a client has to answer the server's close before it counts as gone (1006).
+CLOSE_TIMEOUT = 5.0
+CLOSE_UNANSWERED: Message = {"type": "realtime.close_unanswered"}
+DISCONNECT = "websocket.disconnect"
 # Seconds to wait before reading a failed channel layer again, doubling up to the maximum.
 LAYER_RETRY_FIRST = 0.5
 LAYER_RETRY_MAX = 10.0
@@ -94,6 +102,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         "_background",
         "_backlog_limit",
         "_budgets",
+        "_close_timer",
         "_finished",
         "_flow",
         "_main",
@@ -155,6 +164,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         self._stopping = False
         self._stop_error: BaseException | None = None
         self._finished = False
+        self._close_timer: Timer | None = None
         self._max_message_size: int = realtime_settings.WEBSOCKET_MAX_MESSAGE_SIZE
         self._backlog_limit: int = realtime_settings.CHANNEL_BACKLOG_LIMIT
         self._budgets = Budgets(self._now())
@@ -186,6 +196,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
                 raise self._stop_error from None
         finally:
             self.hub.closed(self)
+            self._forget_close_timer()
             # However the consumer stopped (a disconnect, a crash, daphne cancelling it on
             # shutdown): stop timers first, so that nothing starts new work, then end the
             # background work, then leave the groups, so that no push piles up for a channel
@@ -197,6 +208,11 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             await self._leave_groups()
+
+    def _forget_close_timer(self) -> None:
+        if self._close_timer is not None:
+            self._close_timer.cancel()
+            self._close_timer = None
 
     def connection_finished(self) -> None:
         """
@@ -354,7 +370,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
 
     async def handle_in_turn(self, message: Message) -> None:
         """Run the handler of `message`; the caller holds the turn."""
-        if self.application_state is WebSocketState.DISCONNECTED and message["type"] != "websocket.disconnect":
+        if self.application_state is WebSocketState.DISCONNECTED and message["type"] not in _AFTER_CLOSE:
             logger.debug("Dropped %s: the connection is closing", message["type"])
             return
         self.current_message = message
@@ -415,6 +431,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         previous = self.application_state
         self.application_state = after_send(previous, message_type, more_body=message.get("more_body", False))
         if previous is WebSocketState.CONNECTED:  # a close on an open connection
+            self._close_timer = self.hub.clock.call_later(CLOSE_TIMEOUT, self.handle_local_event, CLOSE_UNANSWERED)
             await self._send_on_open_connection(with_sendable_code(message))
         else:
             await self._transport_send(message)
@@ -553,6 +570,15 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         )
         await self.close(CLOSE_FELL_BEHIND)
 
+    async def realtime_close_unanswered(self, event: Message) -> None:
+        """The client did not answer the server's close in time: it is gone."""
+        if self.client_state is not WebSocketState.DISCONNECTED:
+            await self.client_gone()
+
+    async def client_gone(self) -> None:
+        """End the connection as if the client had disconnected without a close frame (1006): it is gone."""
+        await self.websocket_disconnect({"type": DISCONNECT, "code": CLOSE_ABNORMAL})
+
     async def server_restarting(self, event: Message) -> None:
         """The server is stopping (realtime/server/shutdown.py): close with 4012; the client comes back with since."""
         await self.close(CLOSE_SERVER_RESTARTING)
@@ -581,3 +607,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
     @classmethod
     async def encode_json(cls, content: Any) -> str:
         return codec.encode(content)
+
+
+# What a connection still handles after the application sent its close.
+_AFTER_CLOSE = frozenset({DISCONNECT, CLOSE_UNANSWERED["type"]})

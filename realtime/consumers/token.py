@@ -169,7 +169,14 @@ class TokenConsumer(WebSocketConsumer):
         self.heartbeat.ping_sent()
 
     async def heartbeat_timeout(self, event: Message) -> None:
+        """
+        Nothing arrived for a heartbeat: the client is gone, or as good as gone.
+        Closed with 4408, and ended at once rather than after waiting for an
+        answer (its socket may be lost where the server cannot tell): nothing
+        stays counted past HEARTBEAT_INTERVAL + HEARTBEAT_TIMEOUT (PROTOCOL.md, "No ghosts").
+        """
         await self.close(CLOSE_HEARTBEAT_TIMEOUT)
+        await self.client_gone()
 
     async def user_revoked(self, event: Message) -> None:
         """The user was deactivated, deleted, or changed password (realtime/auth/revocation.py)."""

@@ -160,6 +160,7 @@ REALTIME_ENVIRONMENT: dict[str, Any] = {
     "METRICS_TOKEN": env.str,
     "SEND_BUFFER_LIMIT": env.int,
     "HANDSHAKE_TIMEOUT": env.float,
+    "HTTP_SEND_TIMEOUT": env.float,
     "MAX_CONNECTIONS_PER_IP": env.int,
     "TRUSTED_PROXIES": env.list,
     "REPLAY_LIMIT": env.int,

@@ -94,6 +94,9 @@ LIBRARY_KEYS: dict[str, Key] = {
         1024 * 1024, "bytes waiting to be written to a connection before it is closed with 4410", minimum=64 * 1024
     ),
     "HANDSHAKE_TIMEOUT": seconds(10, "seconds a TCP connection has to send a complete request head (handshake)"),
+    "HTTP_SEND_TIMEOUT": seconds(
+        30, "seconds an HTTP response may wait for its client to read anything before the connection is dropped"
+    ),
     "MAX_CONNECTIONS_PER_IP": count(
         1000,
         "open WebSocket connections per client address and process; the next is refused (4429); 0: no cap",

@@ -161,9 +161,9 @@ def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # A plain daphne (`daphne project.asgi:application`, as a host runs it: the bounds must hold without
 # `manage.py serve`) with small limits, for the tests of limits (tests/realtime/limits, tests/realtime/server):
 # a message size of 1 KiB; a message budget of two with one strike (so frames: twenty); a send buffer
-# of 128 KiB; handshakes within 1 s; three connections per address; a heartbeat of 0.5 s (so a
-# replay nobody reads is given up after 0.75 s). Each test stays within two messages per connection
-# and closes what it opens, unless it is about that limit.
+# of 128 KiB; handshakes within 1 s; HTTP responses read within 1 s; three connections per address; a
+# heartbeat of 0.5 s (so a replay nobody reads is given up after 0.75 s). Each test stays within two
+# messages per connection and closes what it opens, unless it is about that limit.
 GUARDED_LIMITS = {
     "WEBSOCKET_MAX_MESSAGE_SIZE": "1024",
     "RATE_LIMIT_MESSAGES_PER_SECOND": "0.001",
@@ -171,6 +171,7 @@ GUARDED_LIMITS = {
     "RATE_LIMIT_STRIKES": "1",
     "SEND_BUFFER_LIMIT": str(128 * 1024),
     "HANDSHAKE_TIMEOUT": "1",
+    "HTTP_SEND_TIMEOUT": "1",
     "MAX_CONNECTIONS_PER_IP": "3",
     "HEARTBEAT_INTERVAL": "0.5",
     "HEARTBEAT_TIMEOUT": "0.25",

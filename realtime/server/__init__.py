@@ -11,7 +11,8 @@ logging, applied by `manage.py serve` or by the one call a host makes in its
 - shutdown: SIGTERM closes every open connection with 4012 before daphne stops
   (shutdown.py; daphne 4.2.3's own step fails with a KeyError);
 - the bounds only the server can enforce (PROTOCOL.md, "Slow and hostile
-  clients"): bytes waiting to be written (backpressure.py), a deadline for
+  clients"): bytes waiting to be written (backpressure.py; for HTTP responses,
+  responses.py: `send` waits for the client), a deadline for
   request heads (handshake.py), frames per message and per second (frames.py),
   the size of a message (sizes.py: `WEBSOCKET_MAX_MESSAGE_SIZE`, which plain
   daphne would not know);
@@ -41,6 +42,7 @@ from realtime.server import (
     queues,
     reactor,
     redaction,
+    responses,
     shutdown,
     sizes,
     writes,
@@ -55,6 +57,7 @@ def install() -> None:
     autobahn.close_failed_connections_with_a_code()
     shutdown.install()
     backpressure.install()
+    responses.install()
     handshake.install()
     frames.install()
     sizes.install()

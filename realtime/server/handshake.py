@@ -7,8 +7,11 @@ one byte every ten seconds keeps its connection, and its descriptor, for ever.
 Here each TCP connection must send a complete request head (for a WebSocket:
 its handshake request) within `HANDSHAKE_TIMEOUT` seconds of connecting, and,
 on a kept-alive HTTP connection, of the previous response; otherwise it is
-dropped. Once the head is in, daphne's own deadline for the application to
-accept takes over (`--websocket_connect_timeout`).
+dropped. A client still reading the previous response (it has read some of
+it since the deadline was set: realtime/server/responses.py) is given another
+`HANDSHAKE_TIMEOUT`: dropping it cut a long download short. Once the head is
+in, daphne's own deadline for the application to accept takes over
+(`--websocket_connect_timeout`).
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from typing import Any
 
 from realtime.conf import realtime_settings
 from realtime.server.patching import installed_reactor, patch
+from realtime.server.responses import unread
 
 logger = logging.getLogger(__name__)
 
 
 def _arm(channel: Any) -> None:
     _disarm(channel)
+    channel.realtime_head_unread = unread(channel) if channel.transport is not None else 0
     channel.realtime_head_deadline = installed_reactor().callLater(
         realtime_settings.HANDSHAKE_TIMEOUT, _expire, channel
     )
@@ -38,7 +43,9 @@ def _disarm(channel: Any) -> None:
 
 def _expire(channel: Any) -> None:
     channel.realtime_head_deadline = None
-    if channel.transport is not None:
+    if channel.transport is not None and unread(channel) < channel.realtime_head_unread:
+        _arm(channel)  # reading the previous response: it is not idle
+    elif channel.transport is not None:
         peer = channel.transport.getPeer()
         logger.info(
             "Dropped a connection from %s: no complete request within HANDSHAKE_TIMEOUT (%s s)",

@@ -14,6 +14,7 @@ from comments.frames import comment_frame
 from comments.models import Comment, Post
 from comments.services import comments_hide
 from realtime.auth.tokens import issue_token
+from realtime.feeds import history
 from realtime.feeds.history import HISTORY_MAX_PAGE_SIZE
 
 # The view reads through database_sync_to_async, which closes connections left in a transaction.
@@ -159,7 +160,7 @@ def test_only_get_is_answered(client: Client, post: Post, user: Any) -> None:
 
 
 @pytest.mark.parametrize("signed_in", ["bearer", "session"])
-def test_a_page_costs_the_same_queries_however_long_it_is(
+def test_a_page_of_short_entries_costs_two_queries_at_most(
     client: Client, post: Post, user: Any, signed_in: str
 ) -> None:
     comments_on(post, user, 300)
@@ -172,5 +173,35 @@ def test_a_page_costs_the_same_queries_however_long_it_is(
             response = client.get(url(post, f"?limit={limit}"), headers=headers)
         assert len(response.json()["items"]) == limit
         counts.append(len(queries))
-    # The user (and the session), the post's high-water mark, the page.
-    assert counts == ([3, 3] if signed_in == "bearer" else [4, 4])
+    # The user (and the session), the post's high-water mark, the page: FIRST_BATCH entries, then the rest.
+    assert counts == ([3, 4] if signed_in == "bearer" else [4, 5])
+
+
+def test_a_page_ends_before_its_json_passes_the_byte_bound(
+    client: Client, post: Post, user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history, "HISTORY_MAX_PAGE_BYTES", 1300)  # two items of about 600 bytes
+    made = comments_on(post, user, 5)
+    for comment in made:
+        Comment.objects.filter(pk=comment.pk).update(body="x" * 400)
+    first = client.get(url(post, "?limit=5"), headers=bearer(user))
+    assert [item["comment"]["id"] for item in first.json()["items"]] == [made[0].pk, made[1].pk]
+    assert first.json()["next_after"] == made[1].pk
+    monkeypatch.setattr(history, "HISTORY_MAX_PAGE_BYTES", 10)
+    alone = client.get(url(post, "?limit=5"), headers=bearer(user)).json()
+    assert ([item["comment"]["id"] for item in alone["items"]], alone["next_after"]) == ([made[0].pk], made[0].pk)
+
+
+def test_an_entry_longer_than_the_byte_bound_is_a_page_of_its_own(
+    client: Client, post: Post, user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history, "HISTORY_MAX_PAGE_BYTES", 100)
+    made = comments_on(post, user, 3)
+    Comment.objects.filter(pk=made[0].pk).update(body="x" * 400)
+    pages: list[list[int]] = []
+    after: int | None = 0
+    while after is not None:
+        page = client.get(url(post, f"?after={after}&limit=5"), headers=bearer(user)).json()
+        pages.append([item["comment"]["id"] for item in page["items"]])
+        after = page["next_after"]
+    assert pages == [[c.pk] for c in made]

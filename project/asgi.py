@@ -1,7 +1,8 @@
 """
 The ASGI entry point: the README's `asgi.py` block, plus what this repository's
-site serves on top: the seed's open endpoints (`/ws/echo`, `/ws/json`), static
-files from the application, and its own wording of a missing Redis. Served by
+site serves on top: the seed's open endpoints (`/ws/echo`, `/ws/json`) and its
+own wording of a missing Redis. Static files are served as a host site's are:
+by `realtime_application` (REALTIME["SERVE_STATIC"], DJANGO_SERVE_STATIC here). Served by
 daphne (`make run`, or plain `daphne project.asgi:application`), or by any
 ASGI server (uvicorn: README, "Performance").
 """
@@ -15,9 +16,6 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 # Set up Django before anything imports models.
 django_application = get_asgi_application()
-
-from django.conf import settings  # noqa: E402
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from realtime import registry, server  # noqa: E402
 from realtime.asgi import realtime_application  # noqa: E402
@@ -45,7 +43,7 @@ except RedisUnreachable as unreachable:
     ) from None
 
 application = realtime_application(
-    ASGIStaticFilesHandler(django_application) if settings.SERVE_STATIC else django_application,
+    django_application,
     websocket_urlpatterns=[*seed_urlpatterns, *registry.websocket_urlpatterns()],
     check_redis_at_start=False,
 )

@@ -185,9 +185,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "demo:page"
 LOGOUT_REDIRECT_URL = "demo:page"
 
-# Serve /static/ (admin and demo assets) from the ASGI application itself. Turn
-# it off when a proxy or CDN serves `collectstatic` output instead.
-SERVE_STATIC: bool = env.bool("DJANGO_SERVE_STATIC", default=True)
+# /static/ (admin and demo assets, the JavaScript client) is served by the ASGI
+# application itself, as in a host site (REALTIME["SERVE_STATIC"]); DJANGO_SERVE_STATIC=off
+# when a proxy or CDN serves `collectstatic` output instead.
+if "DJANGO_SERVE_STATIC" in os.environ:
+    REALTIME["SERVE_STATIC"] = env.bool("DJANGO_SERVE_STATIC")
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 

@@ -1,7 +1,8 @@
 """
 The ASGI application of a site with realtime endpoints (README, "Add it to your
-Django site"): HTTP to Django, WebSockets through the origin check to the routes
-of every registered feature, anything else refused.
+Django site"): HTTP to Django (and `STATIC_URL` to the static files, unless
+`SERVE_STATIC` is off), WebSockets through the origin check to the routes of
+every registered feature, anything else refused.
 """
 
 from __future__ import annotations
@@ -9,8 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from channels.routing import ProtocolTypeRouter, URLRouter
+from django.apps import apps
+from django.conf import settings
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
 from realtime import registry
+from realtime.conf import realtime_settings
 from realtime.layers.redis import RedisUnreachable, check_redis
 from realtime.limits.addresses import ConnectionsPerAddress
 from realtime.limits.origins import OriginCheckMiddleware
@@ -45,11 +50,24 @@ def realtime_application(
     application: ASGIApp = ProtocolTypeRouter(
         {
             "lifespan": lifespan,
-            "http": http_application,
+            "http": with_static_files(http_application),
             "websocket": websocket_application(websocket_urlpatterns),
         }
     )
     return application
+
+
+def with_static_files(http_application: ASGIApp) -> ASGIApp:
+    """
+    `http_application`, serving `STATIC_URL` itself (Django's `ASGIStaticFilesHandler`:
+    the files of every app and of STATICFILES_DIRS, found as `collectstatic` finds
+    them), so that an ASGI server alone serves the JavaScript client and the admin's
+    styles. Off (`SERVE_STATIC`) where a proxy or a CDN serves `collectstatic`'s output.
+    """
+    if not (realtime_settings.SERVE_STATIC and apps.is_installed("django.contrib.staticfiles") and settings.STATIC_URL):
+        return http_application
+    served: ASGIApp = ASGIStaticFilesHandler(http_application)  # type: ignore[arg-type]  # any ASGI app; stubs say ASGIHandler
+    return served
 
 
 async def lifespan(scope: Scope, receive: Receive, send: Send) -> None:

@@ -102,6 +102,12 @@ LIBRARY_KEYS: dict[str, Key] = {
         "open WebSocket connections per client address and process; the next is refused (4429); 0: no cap",
         minimum=0,
     ),
+    "SERVE_STATIC": Key(
+        True,
+        "serve `STATIC_URL` from the application (Django's `ASGIStaticFilesHandler`); off where a proxy serves "
+        "`collectstatic`'s output",
+        (bool,),
+    ),
     "TRUSTED_PROXIES": Key(
         [], "addresses of the proxies whose `X-Forwarded-For` names the client (its last untrusted entry)", (list,)
     ),

@@ -219,3 +219,11 @@ async def test_a_comment_over_ws_live_comments_is_acknowledged_and_broadcast(
         comment = await frame_of_type(ws, "comment")
     assert ack == {"type": "comment_created", "comment_id": comment["comment"]["id"], "client_id": "host-1"}
     assert (comment["comment"]["author"], comment["comment"]["body"]) == (USERNAME, "Hello from a host site")
+
+
+def test_plain_daphne_serves_the_javascript_client_and_the_admins_styles(host_site: HostSite, host_daphne: str) -> None:
+    shipped = (host_site.site_packages() / "realtime/static/realtime/client.js").read_bytes()
+    with urllib.request.urlopen(f"http://{host_daphne}/static/realtime/client.js", timeout=RECEIVE_TIMEOUT) as client:
+        assert (client.status, client.read()) == (200, shipped)
+    with urllib.request.urlopen(f"http://{host_daphne}/static/admin/css/base.css", timeout=RECEIVE_TIMEOUT) as styles:
+        assert styles.status == 200

@@ -17,7 +17,14 @@ on every write while the buffer is over its high-water mark of 64 KiB,
   replay goes as fast as the client reads it;
 - drops what the application sends once the connection is closing, instead of
   raising autobahn's `Disconnected` into it (a message and a close arriving in
-  one packet did that): the disconnect follows.
+  one packet did that): the disconnect follows;
+- drops an accept that comes after autobahn dropped the handshake (its
+  `openHandshakeTimeout`, daphne's `--websocket_connect_timeout`, fired while the
+  application decided): autobahn would answer 101 on the aborted socket and
+  reopen the connection, and its loss would then raise `AlreadyCalledError`
+  before daphne's `onClose`, so the application never got its disconnect (a
+  connection counted for ever); and makes sure, whatever autobahn raises, that
+  a lost connection reaches daphne's `onClose` (`websocket.disconnect`, 1006).
 """
 
 from __future__ import annotations
@@ -145,11 +152,14 @@ def install() -> bool:
 
     def replying(original: Any) -> Any:
         def handle_reply(self: Any, message: dict[str, Any]) -> None:
-            if message.get("type") in ("websocket.send", "websocket.close") and self.state in (
+            kind = message.get("type")
+            if kind in ("websocket.send", "websocket.close") and self.state in (
                 self.STATE_CLOSING,
                 self.STATE_CLOSED,
             ):
                 return  # the client is going or gone; its disconnect follows
+            if kind == "websocket.accept" and self.state == self.STATE_CLOSED:
+                return  # the handshake was dropped (timed out) before this accept; its disconnect follows
             original(self, message)
 
         return handle_reply
@@ -166,7 +176,10 @@ def install() -> bool:
         flow = getattr(self, "realtime_flow", None)
         if flow is not None:
             flow.stopProducing()
-        original(self, reason)
+        try:
+            original(self, reason)
+        finally:
+            _tell_the_application(self)
 
     def create_application(original: Any, self: Any, protocol: Any, scope: dict[str, Any]) -> Any:
         flow = getattr(protocol, "realtime_flow", None)
@@ -180,6 +193,15 @@ def install() -> bool:
     patch(WebSocketProtocol, "connectionLost", connection_lost)
     patch(Server, "create_application", create_application)
     return True
+
+
+def _tell_the_application(protocol: Any) -> None:
+    """daphne's `onClose` (the application's `websocket.disconnect`), if autobahn raised before calling it."""
+    server = getattr(protocol, "server", None)  # set once daphne saw the handshake
+    details = server.connections.get(protocol) if server is not None else None
+    if details is not None and "disconnected" not in details:
+        logger.warning("WebSocket %s lost without daphne's onClose; telling the application", _path(protocol))
+        protocol.onClose(False, 1006, "connection lost")
 
 
 def _abort_lingering(protocol: Any) -> None:

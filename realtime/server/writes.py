@@ -33,6 +33,7 @@ def sending_first(original: Any) -> Any:
             and self.connected
             and not self.TLS
             and not self._writeDisconnected
+            and not self._aborting
             and not self._tempDataLen
             and self.offset == len(self.dataBuffer)
         ):

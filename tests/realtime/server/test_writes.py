@@ -14,7 +14,7 @@ class Connection:
     """Twisted's connection state that the send looks at, with a socket that takes `room` bytes."""
 
     def __init__(self, room: int, *, waiting: bytes = b"", tls: bool = False, lost: bool = False) -> None:
-        self.connected, self.TLS, self._writeDisconnected = True, tls, False
+        self.connected, self.TLS, self._writeDisconnected, self._aborting = True, tls, False, False
         self._tempDataLen = len(waiting)
         self.dataBuffer, self.offset = b"", 0
         self.room, self.lost = room, lost
@@ -49,6 +49,13 @@ def test_bytes_waiting_in_twisteds_buffer_go_first() -> None:
     connection = Connection(room=100, waiting=b"earlier")
     write(connection, b"frame")
     assert (connection.sent, connection.buffered) == ([], [b"frame"])
+
+
+def test_a_connection_being_aborted_gets_nothing_written() -> None:
+    connection = Connection(room=100)
+    connection._aborting = True  # abortConnection() ran; connectionLost comes a loop turn later
+    write(connection, b"HTTP/1.1 101 Switching Protocols")
+    assert (connection.sent, connection.buffered) == ([], [b"HTTP/1.1 101 Switching Protocols"])
 
 
 def test_tls_connections_and_lost_ones_are_left_to_twisted() -> None:

@@ -8,8 +8,9 @@ logging, applied by `manage.py serve` or by the one call a host makes in its
 - autobahn: connections that break the protocol are closed with a close frame
   (1009, 1007...) rather than dropped, and its per-frame debug formatting is
   skipped (autobahn.py);
-- shutdown: SIGTERM closes every open connection with 4012 before daphne stops
-  (shutdown.py; daphne 4.2.3's own step fails with a KeyError);
+- shutdown: SIGTERM closes every open connection with 4012, idle ones included,
+  before daphne cancels the applications (shutdown.py; daphne's own step drops
+  them with no close frame, or fails with a KeyError);
 - the bounds only the server can enforce (PROTOCOL.md, "Slow and hostile
   clients"): bytes waiting to be written (backpressure.py; for HTTP responses,
   responses.py: `send` waits for the client), a deadline for

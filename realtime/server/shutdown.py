@@ -1,57 +1,81 @@
 """
 When daphne stops (SIGTERM, Ctrl-C), open connections are told: close 4012.
 
-daphne's own shutdown step cancels every application, so that it can clean up;
-in daphne 4.2.3 it fails with `KeyError: 'application_instance'` as soon as one
-connection has no application yet (or no more), nothing is cancelled, and every
-client sees its connection drop (1006), with no close frame. This module adds a
-step of its own, registered before daphne's: every open connection of the
-process is closed with 4012, in its turn (the server is restarting: reconnect, with `since`),
-and daphne waits `CLOSE_GRACE` seconds for the frames to go out before it drops
-the sockets. Under uvicorn, which closes with 1012 itself, it does nothing.
-The open connections are the hubs' (realtime/hub.py). From the first moment of
-the stop, readiness answers 503 (realtime/lifecycle.py).
+daphne's own shutdown step (`Server.kill_all_applications`, a "before shutdown"
+trigger of Twisted's reactor) cancels every application at once, so that it can
+clean up: an open connection is then dropped with no close frame (1006), idle
+ones included. And in daphne 4.2.3 that step fails with `KeyError:
+'application_instance'` as soon as one connection has no application yet (or no
+more: a TCP connection that sent nothing), which is why a server that had just
+been probed seemed to close properly. Here the step first closes every open
+connection of the process with 4012, in its turn (the server is restarting:
+reconnect, with `since`), gives the frames `CLOSE_GRACE` seconds to go out,
+then cancels the applications that are left, skipping connections that have
+none. Under uvicorn, which closes with 1012 itself, it does nothing. The open
+connections are the hubs' (realtime/hub.py). From the first moment of the
+stop, readiness answers 503 (realtime/lifecycle.py).
+
+Upstream would need: `kill_all_applications` to read `details.get("application_instance")`,
+and a way for an application to close its connections before it is cancelled
+(the ASGI lifespan's `lifespan.shutdown`, which daphne does not send).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from typing import Any
 
 from realtime import lifecycle
 from realtime.hub import hubs
-from realtime.server.patching import installed_reactor
+from realtime.server.patching import patch
+
+logger = logging.getLogger(__name__)
 
 CLOSE_GRACE = 0.3
 # The local event each open connection gets (WebSocketConsumer.server_restarting closes with 4012).
 RESTARTING = {"type": "server.restarting"}
-_installed = False
 
 
 def install() -> bool:
     """Under daphne, close open connections with 4012 when the server stops. False elsewhere."""
-    global _installed
     if "daphne.server" not in sys.modules:  # daphne imports it, and installs its reactor, first
         return False
-    if not _installed:
-        installed_reactor().addSystemEventTrigger("before", "shutdown", _close_open_connections)
-        _installed = True
+    from daphne.server import Server
+
+    patch(Server, "kill_all_applications", _close_then_kill)
     return True
 
 
-def _close_open_connections() -> Any:
-    lifecycle.mark_stopping()  # /readyz answers 503 from now on
-    consumers = [consumer for hub in hubs() for consumer in hub.connections]
-    if not consumers:
-        return None
+def _close_then_kill(original: Any, server: Any) -> Any:
+    """daphne's shutdown step, after every open connection was sent its 4012."""
     from twisted.internet import defer
 
-    return defer.Deferred.fromFuture(asyncio.ensure_future(_close_all(consumers)))
+    lifecycle.mark_stopping()  # /readyz answers 503 from now on
+    closing = asyncio.ensure_future(_close_all([consumer for hub in hubs() for consumer in hub.connections]))
+    return defer.Deferred.fromFuture(closing).addBoth(lambda _: _kill_applications(server))
 
 
 async def _close_all(consumers: list[Any]) -> None:
     """Each connection closes in its turn (a handler running now finishes first), then the frames get time to go."""
+    if not consumers:
+        return
     for consumer in consumers:
         consumer.handle_local_event(dict(RESTARTING))
     await asyncio.sleep(CLOSE_GRACE)
+
+
+def _kill_applications(server: Any) -> Any:
+    """daphne's `kill_all_applications`, for the connections that have an application."""
+    from twisted.internet import defer
+
+    pending = [
+        instance
+        for details in server.connections.values()
+        if (instance := details.get("application_instance")) is not None and not instance.done()
+    ]
+    for instance in pending:
+        instance.cancel()
+    logger.info("Killed %i pending application instances", len(pending))
+    return defer.Deferred.fromFuture(asyncio.gather(*pending, return_exceptions=True))

@@ -174,6 +174,8 @@ REALTIME_ENVIRONMENT: dict[str, Any] = {
     "COMMENT_MAX_LENGTH": env.int,
     "RATE_LIMIT_COMMENTS_PER_SECOND": env.float,
     "RATE_LIMIT_COMMENTS_BURST": env.int,
+    "SERVER_TUNING": env.bool,
+    "SERVER_UNTESTED_VERSIONS": env.bool,
     "RATE_LIMIT_REPLAY_ENTRIES_PER_SECOND": env.float,
     "RATE_LIMIT_REPLAY_ENTRIES_BURST": env.int,
 }

@@ -203,6 +203,26 @@ def check_database_pool(app_configs: Sequence[AppConfig] | None = None, **kwargs
     return problems
 
 
+@register(TAG)
+def check_server_versions(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """daphne, Twisted and autobahn at the versions the server integration is tested with."""
+    from realtime.server import versions
+
+    untested = versions.untested()
+    if not untested or (_usable("SERVER_UNTESTED_VERSIONS") and realtime_settings.SERVER_UNTESTED_VERSIONS):
+        return []
+    found = ", ".join(f"{name} {version}" for name, version in untested.items())
+    return [
+        Warning(
+            f"{found}: realtime.server.install() (your asgi.py, manage.py serve) is tested with "
+            f"{versions.describe_tested()}, and refuses to start with another.",
+            hint='Install a tested version, or set REALTIME["SERVER_UNTESTED_VERSIONS"] = True to start without '
+            "the patches that touch it (README, Servers).",
+            id="realtime.W004",
+        )
+    ]
+
+
 def _usable(name: str) -> bool:
     """True when `REALTIME[name]` is unset or a value its key accepts."""
     configured = realtime_settings.configured()

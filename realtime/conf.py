@@ -102,6 +102,16 @@ LIBRARY_KEYS: dict[str, Key] = {
         "open WebSocket connections per client address and process; the next is refused (4429); 0: no cap",
         minimum=0,
     ),
+    "SERVER_TUNING": Key(
+        True,
+        "the server integration's speed and memory tuning of daphne, Twisted and autobahn (its bounds stay on)",
+        (bool,),
+    ),
+    "SERVER_UNTESTED_VERSIONS": Key(
+        False,
+        "start at daphne, Twisted or autobahn versions outside the tested table, without the patches that touch them",
+        (bool,),
+    ),
     "SERVE_STATIC": Key(
         True,
         "serve `STATIC_URL` from the application (Django's `ASGIStaticFilesHandler`); off where a proxy serves "

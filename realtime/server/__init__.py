@@ -1,37 +1,42 @@
 """
-The server integration: what the library changes in daphne, autobahn and
-logging, applied by `manage.py serve` or by the one call a host makes in its
+The server integration: what the library changes in daphne, Twisted, autobahn
+and logging, applied by `manage.py serve` or by the one call a host makes in its
 `asgi.py`, `realtime.server.install()`, never by merely installing the apps.
 
-- log redaction: no token reaches any log line, whoever logs it (redaction.py);
-- a Redis outage is one log line, not channels-redis' traceback a second (outages.py);
-- autobahn: connections that break the protocol are closed with a close frame
-  (1009, 1007...) rather than dropped, and its per-frame debug formatting is
-  skipped (autobahn.py);
-- shutdown: SIGTERM closes every open connection with 4012, idle ones included,
-  before daphne cancels the applications (shutdown.py; daphne's own step drops
-  them with no close frame, or fails with a KeyError);
-- the bounds only the server can enforce (PROTOCOL.md, "Slow and hostile
-  clients"): bytes waiting to be written (backpressure.py; for HTTP responses,
-  responses.py: `send` waits for the client), a deadline for
-  request heads (handshake.py), frames per message and per second (frames.py),
-  the size of a message (sizes.py: `WEBSOCKET_MAX_MESSAGE_SIZE`, which plain
-  daphne would not know);
-- open files: the soft limit raised to the hard one (descriptors.py), one per connection;
-- memory: daphne's and channels-redis' queue per connection, lean (queues.py), and
-  each connection's handshake let go once it is open (leftovers.py);
-- speed: bytes to a client sent at once when none wait before them (writes.py), and
-  no log context built for every socket event (reactor.py).
+Two kinds of patch, each a module of its own:
+
+- bounds, which make daphne keep the promises of PROTOCOL.md that only the
+  server can keep: no token in any log line (redaction.py), a close frame with
+  a code for a connection that breaks the protocol (autobahn.py) and for every
+  open connection on SIGTERM (shutdown.py), bytes waiting to be written
+  bounded (backpressure.py) and HTTP responses paced (responses.py), a deadline
+  for request heads (handshake.py), frames per message and per second
+  (frames.py), the size of a message (sizes.py), no ghost left by daphne's
+  handshake deadline (backpressure.py), open files (descriptors.py), a Redis
+  outage as one log line (outages.py);
+- tuning, which makes each connection cheaper and faster and can be switched
+  off alone (`REALTIME["SERVER_TUNING"] = False`), the bounds still holding:
+  lean queues (queues.py), an open connection's handshake let go
+  (leftovers.py), bytes sent at once (writes.py), no log context per socket
+  event (reactor.py), no debug formatting per frame (autobahn.py).
+
+Patches that touch daphne, Twisted or autobahn are applied only at the versions
+of versions.py; at others the server refuses to start, unless
+`REALTIME["SERVER_UNTESTED_VERSIONS"]` lets it start without them.
 
 Under plain `daphne` without `install()` everything still works, less tuned
-and less guarded: clients see 1006 instead of 4012 on a restart (and
-reconnect all the same), protocol errors drop the connection (1006) instead of
-closing it with a code, only the library's own log lines are known to hold no
-token, and none of the bounds above holds: call it in `asgi.py`.
+and less guarded (README, "Servers"); under another ASGI server the patches
+find nothing to patch, and the library's own side of ASGI holds what it can.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from realtime.conf import realtime_settings
 from realtime.server import (
     autobahn,
     backpressure,
@@ -46,24 +51,114 @@ from realtime.server import (
     responses,
     shutdown,
     sizes,
+    versions,
     writes,
 )
 
+logger = logging.getLogger(__name__)
+
+BOUND: Final = "bound"
+TUNING: Final = "tuning"
+DAPHNE, TWISTED, AUTOBAHN = "daphne", "Twisted", "autobahn"
+
+
+@dataclass(frozen=True)
+class Patch:
+    name: str
+    kind: Literal["bound", "tuning"]
+    # The distributions whose private names or behaviour it relies on (versions.py).
+    touches: tuple[str, ...]
+    # What it gives, for the line that says it is off.
+    gives: str
+    apply: Callable[[], object]
+
+
+PATCHES: tuple[Patch, ...] = (
+    Patch("redaction", BOUND, (), "no token in any log record", redaction.install),
+    Patch("outages", BOUND, (), "a Redis outage logged as one line", outages.install),
+    Patch("descriptors", BOUND, (), "the soft limit of open files raised to the hard one", descriptors.install),
+    Patch("access log", BOUND, (DAPHNE,), "no token in daphne's access log", redaction.install_access_log),
+    Patch(
+        "failed connections",
+        BOUND,
+        (DAPHNE, AUTOBAHN),
+        "a close frame with a code (1009, 1007) for a connection that breaks the protocol",
+        autobahn.close_failed_connections_with_a_code,
+    ),
+    Patch("shutdown", BOUND, (DAPHNE, TWISTED), "4012 to every open connection on SIGTERM", shutdown.install),
+    Patch(
+        "backpressure",
+        BOUND,
+        (DAPHNE, TWISTED, AUTOBAHN),
+        "SEND_BUFFER_LIMIT (4410), paced replays, no ghost from daphne's handshake deadline",
+        backpressure.install,
+    ),
+    Patch("responses", BOUND, (DAPHNE, TWISTED), "HTTP responses paced, HTTP_SEND_TIMEOUT", responses.install),
+    Patch("handshake", BOUND, (DAPHNE, TWISTED), "HANDSHAKE_TIMEOUT for request heads", handshake.install),
+    Patch("frames", BOUND, (DAPHNE, AUTOBAHN), "frames per message and per second", frames.install),
+    Patch("sizes", BOUND, (DAPHNE, AUTOBAHN), "WEBSOCKET_MAX_MESSAGE_SIZE closed with 1009 by daphne", sizes.install),
+    Patch(
+        "debug formatting",
+        TUNING,
+        (AUTOBAHN,),
+        "no debug formatting per frame",
+        autobahn.skip_eager_debug_formatting,
+    ),
+    Patch("queues", TUNING, (DAPHNE,), "lean queues per connection", queues.install),
+    Patch("leftovers", TUNING, (DAPHNE, AUTOBAHN), "an open connection's handshake let go", leftovers.install),
+    Patch("writes", TUNING, (TWISTED,), "bytes sent at once", writes.install),
+    Patch("reactor", TUNING, (TWISTED,), "no log context per socket event", reactor.install),
+)
+
+_reported = False
+
+
+class UntestedVersions(SystemExit):
+    """daphne, Twisted or autobahn at a version the integration was not tested with."""
+
 
 def install() -> None:
-    """Apply the server integration to this process. Idempotent."""
-    redaction.install()
-    outages.install()
-    autobahn.skip_eager_debug_formatting()
-    autobahn.close_failed_connections_with_a_code()
-    shutdown.install()
-    backpressure.install()
-    responses.install()
-    handshake.install()
-    frames.install()
-    sizes.install()
-    descriptors.install()
-    queues.install()
-    leftovers.install()
-    writes.install()
-    reactor.install()
+    """
+    Apply the server integration to this process. Idempotent. Raises
+    `UntestedVersions` (a `SystemExit` naming the versions found and tested)
+    when daphne, Twisted or autobahn is outside the tested table, unless
+    `REALTIME["SERVER_UNTESTED_VERSIONS"]` is set.
+    """
+    untested = versions.untested()
+    if untested and not realtime_settings.SERVER_UNTESTED_VERSIONS:
+        found = ", ".join(f"{name} {version}" for name, version in untested.items())
+        raise UntestedVersions(
+            f"The server integration (realtime.server.install) is tested with {versions.describe_tested()}; "
+            f"this environment has {found}. Install a tested version (pip install -r requirements.txt, or "
+            'the ranges of the package), or set REALTIME["SERVER_UNTESTED_VERSIONS"] = True to start without '
+            "the patches that touch those packages (README, Servers)."
+        )
+    tuning = realtime_settings.SERVER_TUNING
+    off: list[Patch] = []
+    for patch in PATCHES:
+        if set(patch.touches) & set(untested) or (patch.kind == TUNING and not tuning):
+            off.append(patch)
+        else:
+            patch.apply()
+    _report(off, untested)
+
+
+def _report(off: list[Patch], untested: dict[str, str]) -> None:
+    """Say once which bounds and which tuning are off, and why."""
+    global _reported
+    if _reported or not off:
+        return
+    _reported = True
+    why = (
+        f"untested versions ({', '.join(f'{name} {version}' for name, version in untested.items())})"
+        if untested
+        else 'REALTIME["SERVER_TUNING"] = False'
+    )
+    bounds = [patch.gives for patch in off if patch.kind == BOUND]
+    tuning = [patch.gives for patch in off if patch.kind == TUNING]
+    logger.warning(
+        "Server integration: %s; bounds off: %s; tuning off: %s",
+        why,
+        "; ".join(bounds) or "none",
+        "; ".join(tuning) or "none",
+    )

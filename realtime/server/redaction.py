@@ -33,11 +33,15 @@ def redact(text: str) -> str:
 
 
 def install() -> None:
-    """Redact tokens from every log record and from daphne's access log. Idempotent."""
+    """Redact tokens from every log record (Python's `logging`). Idempotent."""
     factory = logging.getLogRecordFactory()
     if factory not in _redacting_functions:
         logging.setLogRecordFactory(_redacting(factory))
-    _redact_daphne_access_log()
+
+
+def install_access_log() -> bool:
+    """Redact tokens from daphne's access log, which does not go through `logging`; False without daphne."""
+    return _redact_daphne_access_log()
 
 
 def _redacting(factory: Any) -> Any:
@@ -62,17 +66,18 @@ def _redacting(factory: Any) -> Any:
     return make_record
 
 
-def _redact_daphne_access_log() -> None:
+def _redact_daphne_access_log() -> bool:
     try:
         from daphne.access import AccessLogGenerator
     except ImportError:
-        return
+        return False
     write_entry = AccessLogGenerator.write_entry
     if write_entry in _redacting_functions:
-        return
+        return True
 
     def redacted_write_entry(self: Any, host: Any, date: Any, request: str, *args: Any, **kwargs: Any) -> None:
         write_entry(self, host, date, redact(request), *args, **kwargs)
 
     _redacting_functions.add(redacted_write_entry)
     AccessLogGenerator.write_entry = redacted_write_entry
+    return True

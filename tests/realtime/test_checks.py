@@ -148,3 +148,19 @@ def test_postgresql_with_a_pool_or_without_persistent_connections_is_clean(
 ) -> None:
     with mock.patch.dict(settings.DATABASES, {"reports": database}):
         assert reported() == []
+
+
+def test_an_untested_server_version_is_warned_about(monkeypatch: pytest.MonkeyPatch) -> None:
+    from realtime.server import versions
+
+    monkeypatch.setattr(versions, "installed", {"daphne": "4.3.0", "Twisted": "26.10.0", "autobahn": "26.11.1"}.get)
+    assert reported() == [
+        (
+            "realtime.W004",
+            "daphne 4.3.0: realtime.server.install() (your asgi.py, manage.py serve) is tested with daphne 4.2.x "
+            "(tested at 4.2.3), Twisted 26.10.x (tested at 26.10.0), autobahn 26.11.x (tested at 26.11.1), and "
+            "refuses to start with another.",
+            'Install a tested version, or set REALTIME["SERVER_UNTESTED_VERSIONS"] = True to start without the '
+            "patches that touch it (README, Servers).",
+        )
+    ]

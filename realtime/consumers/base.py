@@ -481,6 +481,11 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             code = CLOSE_NORMAL
         await self.send_message({"type": "websocket.close", "code": int(code), "reason": reason or ""})
 
+    def client_keeps_up(self) -> bool:
+        """Whether the client has read what was sent, near enough (always, without the server's flow control)."""
+        flow = self._flow
+        return flow is None or flow.writable()
+
     async def until_writable(self) -> None:
         """
         Wait while the client is behind on reading what was sent (a replay goes

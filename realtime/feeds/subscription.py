@@ -49,7 +49,13 @@ class Subscription:
         self.label = label
         self.source: FeedSource | None = kind.source(key)
         self.group = kind.group(key)
-        self.feed = None if self.source is None else SequencedFeed(self.source, self.send_entry)
+        self.feed = (
+            None
+            if self.source is None
+            else SequencedFeed(
+                self.source, self.send_entry, ready=consumer.until_writable, writable=consumer.client_keeps_up
+            )
+        )
         self._watched = False
         self._present = False
 

@@ -20,8 +20,9 @@ Two kinds of patch, each a module of its own:
   (leftovers.py), bytes sent at once (writes.py), no log context per socket
   event (reactor.py), no debug formatting per frame (autobahn.py).
 
-Patches that touch daphne, Twisted or autobahn are applied only at the versions
-of versions.py; at others the server refuses to start, unless
+Patches that touch daphne, Twisted or autobahn are applied only under daphne
+(another ASGI server gets the others alone), and only at the versions of
+versions.py; at others the server refuses to start, unless
 `REALTIME["SERVER_UNTESTED_VERSIONS"]` lets it start without them.
 
 Under plain `daphne` without `install()` everything still works, less tuned
@@ -32,6 +33,7 @@ find nothing to patch, and the library's own side of ASGI holds what it can.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -124,6 +126,12 @@ def install() -> None:
     when daphne, Twisted or autobahn is outside the tested table, unless
     `REALTIME["SERVER_UNTESTED_VERSIONS"]` is set.
     """
+    if not under_daphne():
+        # Another ASGI server: daphne, Twisted and autobahn do not serve here, whatever their versions.
+        for patch in PATCHES:
+            if not patch.touches:
+                patch.apply()
+        return
     untested = versions.untested()
     if untested and not realtime_settings.SERVER_UNTESTED_VERSIONS:
         found = ", ".join(f"{name} {version}" for name, version in untested.items())
@@ -141,6 +149,16 @@ def install() -> None:
         else:
             patch.apply()
     _report(off, untested)
+
+
+# What serving with daphne imports before the application: its command line (`daphne`, and `manage.py serve`,
+# which runs it), or its `runserver`. (daphne's app config imports daphne.server under any server.)
+DAPHNE_ENTRY_POINTS = ("daphne.cli", "daphne.management.commands.runserver")
+
+
+def under_daphne() -> bool:
+    """Whether this process serves with daphne."""
+    return any(module in sys.modules for module in DAPHNE_ENTRY_POINTS)
 
 
 def _report(off: list[Patch], untested: dict[str, str]) -> None:

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import daphne.cli  # noqa: F401  (serving with daphne: the integration patches it)
 import pytest
 from daphne.access import AccessLogGenerator
 from daphne.ws_protocol import WebSocketFactory
@@ -130,3 +131,12 @@ def test_the_tuning_switches_off_alone(recorded: list[str], realtime_settings: A
     server.install()
     assert recorded == [patch.name for patch in server.PATCHES if patch.kind == server.BOUND]
     assert {"queues", "leftovers", "writes", "reactor", "debug formatting"}.isdisjoint(recorded)
+
+
+def test_under_another_server_only_the_patches_that_touch_no_server_apply_whatever_the_versions(
+    recorded: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server, "under_daphne", lambda: False)
+    monkeypatch.setattr(versions, "installed", {"daphne": "5.0.0", "Twisted": "30.1.0", "autobahn": "30.1.1"}.get)
+    server.install()  # no refusal: daphne does not serve here
+    assert recorded == ["redaction", "outages", "descriptors"]

@@ -13,6 +13,7 @@ import socket
 from collections.abc import Iterator
 from typing import Any
 
+import daphne.cli  # noqa: F401  (serving with daphne: the integration patches it)
 import pytest
 from daphne.access import AccessLogGenerator
 from daphne.http_protocol import WebRequest

@@ -1,11 +1,12 @@
 """
 WebSocket close codes used by this project, by name (PROTOCOL.md, "Close codes").
 
-Before accept, any code may be used: daphne turns a close into an HTTP 403 on
-the handshake, and the ASGI close still carries the code. After accept, daphne
-(through autobahn) can only send 1000 and 3000-4999; any other code raises inside
-daphne and the client sees 1011. `sendable_after_accept` maps a code to one that
-daphne can send.
+Before accept, any code may be used: the server turns a close into an HTTP 403
+on the handshake, and the ASGI close still carries the code. After accept,
+daphne (through autobahn) can only send 1000 and 3000-4999; any other code
+raises inside daphne and the client sees 1011. `sendable_after_accept` maps a
+code to one that daphne can send, which the server integration does under
+daphne (realtime/server/codes.py); other servers send the code as it is.
 """
 
 from __future__ import annotations

@@ -9,8 +9,6 @@ to its reader:
 
 - JSON comes from text frames and from binary frames holding UTF-8 JSON; a frame
   that is not usable JSON is answered with an error frame, never a crash.
-- A close code daphne cannot send once the connection is open is translated
-  (`close_codes.sendable_after_accept`) instead of crashing the connection.
 - Messages are handled one at a time, whatever their source (client frames,
   channel-layer events, local timers through `dispatch`), and without stock
   Channels' per-message thread hop: database work belongs in
@@ -47,7 +45,6 @@ from realtime.consumers.outgoing import (
     takes_two_arguments,
     too_large,
     too_large_instead,
-    with_sendable_code,
 )
 from realtime.consumers.state import (
     CLOSE_ABNORMAL,
@@ -432,7 +429,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         self.application_state = after_send(previous, message_type, more_body=message.get("more_body", False))
         if previous is WebSocketState.CONNECTED:  # a close on an open connection
             self._close_timer = self.hub.clock.call_later(CLOSE_TIMEOUT, self.handle_local_event, CLOSE_UNANSWERED)
-            await self._send_on_open_connection(with_sendable_code(message))
+            await self._send_on_open_connection(message)
         else:
             await self._transport_send(message)
 

@@ -13,8 +13,6 @@ from typing import Any
 from channels.consumer import get_handler_name
 
 from realtime import codec
-from realtime.close_codes import is_sendable_after_accept, sendable_after_accept
-from realtime.consumers.state import CLOSE_NORMAL
 from realtime.frames import ErrorCode, error_frame
 from realtime.types import Message
 
@@ -61,13 +59,3 @@ def too_large_instead(message: Message, limit: int, path: str) -> Message:
         )
     )
     return {"type": "websocket.send", "text": text}
-
-
-def with_sendable_code(message: Message) -> Message:
-    """A close message whose code daphne can send on an open connection (close_codes.py)."""
-    code = message.get("code", CLOSE_NORMAL)
-    if is_sendable_after_accept(code):
-        return message
-    sent = sendable_after_accept(code)
-    logger.warning("Close code %s cannot be sent after accept; sending %s instead", code, sent)
-    return {**message, "code": sent}

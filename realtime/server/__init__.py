@@ -8,7 +8,8 @@ Two kinds of patch, each a module of its own:
 - bounds, which make daphne keep the promises of PROTOCOL.md that only the
   server can keep: no token in any log line (redaction.py), a close frame with
   a code for a connection that breaks the protocol (autobahn.py) and for every
-  open connection on SIGTERM (shutdown.py), bytes waiting to be written
+  open connection on SIGTERM (shutdown.py), a close code daphne can send
+  (codes.py), bytes waiting to be written
   bounded (backpressure.py) and HTTP responses paced (responses.py), a deadline
   for request heads (handshake.py), frames per message and per second
   (frames.py), the size of a message (sizes.py), no ghost left by daphne's
@@ -42,6 +43,7 @@ from realtime.conf import realtime_settings
 from realtime.server import (
     autobahn,
     backpressure,
+    codes,
     descriptors,
     frames,
     handshake,
@@ -86,6 +88,13 @@ PATCHES: tuple[Patch, ...] = (
         (DAPHNE, AUTOBAHN),
         "a close frame with a code (1009, 1007) for a connection that breaks the protocol",
         autobahn.close_failed_connections_with_a_code,
+    ),
+    Patch(
+        "close codes",
+        BOUND,
+        (DAPHNE, AUTOBAHN),
+        "a close code daphne cannot send after accept (1008, 1009, 1011) sent as 4008, 4009, 4011",
+        codes.install,
     ),
     Patch("shutdown", BOUND, (DAPHNE, TWISTED), "4012 to every open connection on SIGTERM", shutdown.install),
     Patch(

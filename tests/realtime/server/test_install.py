@@ -113,9 +113,9 @@ def test_with_untested_versions_allowed_only_the_patches_of_the_tested_packages_
         server.install()
         server.install()  # said once
     assert recorded == [
-        "redaction", "outages", "descriptors", "access log", "failed connections", "frames", "sizes",
+        "redaction", "outages", "descriptors", "access log", "failed connections", "close codes", "frames", "sizes",
         "debug formatting", "queues", "leftovers",
-        "redaction", "outages", "descriptors", "access log", "failed connections", "frames", "sizes",
+        "redaction", "outages", "descriptors", "access log", "failed connections", "close codes", "frames", "sizes",
         "debug formatting", "queues", "leftovers",
     ]  # fmt: skip
     assert [record.getMessage() for record in caplog.records] == [

@@ -42,6 +42,7 @@ PATCHED = {
     ("daphne.ws_protocol.WebSocketProtocol", "handle_reply"): "(self, message)",
     ("daphne.ws_protocol.WebSocketProtocol", "onFrameBegin"): "(self) -> 'None'",
     ("daphne.ws_protocol.WebSocketProtocol", "onOpen"): "(self)",
+    ("daphne.ws_protocol.WebSocketProtocol", "serverClose"): "(self, code=None)",
     ("twisted.internet.tcp.Server", "write"): "(self, bytes)",
     ("twisted.web.http.HTTPChannel", "allHeadersReceived"): "(self)",
     ("twisted.web.http.HTTPChannel", "connectionLost"): "(self, reason)",

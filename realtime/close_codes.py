@@ -14,6 +14,8 @@ from __future__ import annotations
 # RFC 6455 codes.
 CLOSE_NORMAL = 1000
 CLOSE_POLICY_VIOLATION = 1008
+# A client message over WEBSOCKET_MAX_MESSAGE_SIZE (or of too many fragments).
+CLOSE_MESSAGE_TOO_BIG = 1009
 CLOSE_INTERNAL_ERROR = 1011
 
 # Application codes, 4000 + the matching HTTP status where one exists.

@@ -37,7 +37,12 @@ from channels.layers import get_channel_layer
 
 from realtime import codec
 from realtime.clock import Timer
-from realtime.close_codes import CLOSE_FELL_BEHIND, CLOSE_RATE_LIMITED, CLOSE_SERVER_RESTARTING
+from realtime.close_codes import (
+    CLOSE_FELL_BEHIND,
+    CLOSE_MESSAGE_TOO_BIG,
+    CLOSE_RATE_LIMITED,
+    CLOSE_SERVER_RESTARTING,
+)
 from realtime.conf import realtime_settings
 from realtime.consumers.outgoing import (
     MAX_BYTES_PER_CHARACTER,
@@ -542,8 +547,20 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
     # --- Channels' hooks ----------------------------------------------------
 
     async def websocket_receive(self, message: Message) -> None:
-        """A client frame: spend from the message budget, then `receive` it."""
-        if not self._budgets.message.take(self._now()):
+        """A client message: over WEBSOCKET_MAX_MESSAGE_SIZE, close 1009; else spend from the budget, `receive` it."""
+        limit = self._max_message_size
+        # Only a message that could be too large is measured (a character is at most four bytes).
+        if ((text := message.get("text")) is None or len(text) > limit // MAX_BYTES_PER_CHARACTER) and too_large(
+            message, limit
+        ):
+            logger.info(
+                "WebSocket %s closed with %s: a message over %s bytes",
+                self.scope.get("path", "?"),
+                CLOSE_MESSAGE_TOO_BIG,
+                limit,
+            )
+            await self.close(CLOSE_MESSAGE_TOO_BIG)
+        elif not self._budgets.message.take(self._now()):
             await self.over_budget("message")
         elif message.get("text") is not None:
             await self.receive(text_data=message["text"])

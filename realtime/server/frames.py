@@ -18,7 +18,7 @@ import logging
 import time
 from typing import Any
 
-from realtime.close_codes import CLOSE_RATE_LIMITED
+from realtime.close_codes import CLOSE_MESSAGE_TOO_BIG, CLOSE_RATE_LIMITED
 from realtime.limits.ratelimit import MESSAGE, Rate, TokenBucket
 from realtime.metrics import catalog as metrics
 from realtime.server.patching import replace
@@ -28,7 +28,6 @@ logger = logging.getLogger(__name__)
 MAX_FRAGMENTS_PER_MESSAGE = 1024
 # Frames allowed per message allowed: fragments, pings and pongs around each message.
 FRAME_ALLOWANCE = 10
-CLOSE_MESSAGE_TOO_BIG = 1009
 LAST_DATA_OPCODE = 7
 # The rate budget of all frames together, in realtime_rate_limited_total.
 FRAMES_BUDGET = "frames"

@@ -153,3 +153,22 @@ async def test_redis_leases_of_a_vanished_process_run_out(settings: Any, monkeyp
     assert await keeper.take(here, "lease-test", "new", cap=1)
     await keeper.give_back(here, "new")
     assert here.held_slots() == {}
+
+
+# --- Message size, on the application's side of ASGI (every server) -------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["text", "bytes"])
+async def test_a_message_over_the_size_limit_is_closed_with_1009_and_one_at_it_is_handled(
+    realtime_settings: Any, kind: str
+) -> None:
+    realtime_settings.WEBSOCKET_MAX_MESSAGE_SIZE = 1024
+    communicator = WebsocketCommunicator(application, "/ws/json")
+    assert await communicator.connect() == (True, None)
+    at_limit = "é" * 512  # 1,024 bytes in UTF-8, 512 characters: handled (not JSON: an error frame)
+    await communicator.send_to(**{f"{kind}_data": at_limit if kind == "text" else at_limit.encode()})
+    assert json.loads(await communicator.receive_from())["code"] == "invalid_json"
+    over = at_limit + "x"  # 1,025 bytes
+    await communicator.send_to(**{f"{kind}_data": over if kind == "text" else over.encode()})
+    assert await communicator.receive_output() == {"type": "websocket.close", "code": 1009, "reason": ""}
+    await communicator.disconnect(code=1009)

@@ -65,6 +65,7 @@ from realtime.frames import ErrorCode, error_frame
 from realtime.hub import Hub, hub
 from realtime.layers.backlog import backlog
 from realtime.layers.health import report_lost, report_working
+from realtime.limits import stalls
 from realtime.limits.flow import flow_of
 from realtime.limits.ratelimit import Budgets
 from realtime.metrics import catalog as metrics
@@ -109,6 +110,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         "_flow",
         "_main",
         "_max_message_size",
+        "_send_started",
         "_stop_error",
         "_stopping",
         "_transport_send",
@@ -167,6 +169,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         self._stop_error: BaseException | None = None
         self._finished = False
         self._close_timer: Timer | None = None
+        self._send_started: float | None = None
         self._max_message_size: int = realtime_settings.WEBSOCKET_MAX_MESSAGE_SIZE
         self._backlog_limit: int = realtime_settings.CHANNEL_BACKLOG_LIMIT
         self._budgets = Budgets(self._now())
@@ -198,6 +201,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
                 raise self._stop_error from None
         finally:
             self.hub.closed(self)
+            stalls.unwatch(self.hub, self)
             self._forget_close_timer()
             # However the consumer stopped (a disconnect, a crash, daphne cancelling it on
             # shutdown): stop timers first, so that nothing starts new work, then end the
@@ -440,10 +444,31 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
 
     async def _send_on_open_connection(self, message: Message) -> None:
         try:
-            await self._transport_send(message)
+            if self._flow is not None:  # the server's send never waits (daphne's, measured by its flow control)
+                await self._transport_send(message)
+                return
+            self._send_started = self._now()  # it may wait for the client (limits/stalls.py watches)
+            try:
+                await self._transport_send(message)
+            finally:
+                self._send_started = None
         except OSError:
             self.application_state = WebSocketState.DISCONNECTED
             raise WebSocketDisconnect(code=CLOSE_ABNORMAL) from None
+
+    def send_waiting_since(self) -> float | None:
+        """When the send under way began, or None (limits/stalls.py)."""
+        return self._send_started
+
+    def send_stalled(self, waited: float) -> None:
+        """A send waited a heartbeat for the client, which reads nothing: the connection is given up."""
+        metrics.fell_behind.labels(metrics.STALLED_SEND).inc()
+        logger.warning(
+            "WebSocket %s fell behind: a send waited %.1f s for the client to read; giving the connection up",
+            self.scope.get("path", "?"),
+            waited,
+        )
+        self.stop()
 
     # --- The seed's API -----------------------------------------------------
 
@@ -454,6 +479,8 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             raise RuntimeError('Cannot call "accept" before the "websocket.connect" message has been received.')
         await super().accept(subprotocol=subprotocol, headers=headers)
         self.hub.opened(self)
+        if self._flow is None:
+            stalls.watch(self.hub, self)
 
     async def send_text(self, data: str) -> None:
         await self.send_message({"type": "websocket.send", "text": data})

@@ -41,7 +41,8 @@ SEND_BUFFER = "send_buffer"  # more than SEND_BUFFER_LIMIT bytes waited to be wr
 BACKLOG = "backlog"  # more than CHANNEL_BACKLOG_LIMIT live events waited in the process
 UNREAD_REPLAY = "unread_replay"  # a replay the client did not read for a heartbeat (the pacing timeout)
 DROPPED = "dropped"  # not even its close was read: the connection was dropped
-FELL_BEHIND_CAUSES = (SEND_BUFFER, BACKLOG, UNREAD_REPLAY, DROPPED)
+STALLED_SEND = "stalled_send"  # the server's send waited a heartbeat for the client (servers other than daphne)
+FELL_BEHIND_CAUSES = (SEND_BUFFER, BACKLOG, UNREAD_REPLAY, DROPPED, STALLED_SEND)
 
 # `realtime_database_failures_total{error}`.
 OUTAGE = "outage"  # the database refused or dropped the connection: expected while it restarts

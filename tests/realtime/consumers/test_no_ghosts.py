@@ -8,6 +8,7 @@ after accept it never sends anything again, not even its disconnect.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -97,3 +98,51 @@ async def test_a_client_that_answers_the_close_ends_with_its_own_code(user: Any,
     assert counted(user) == (0, 0)
     await realtime_clock.advance(CLOSE_TIMEOUT)  # the timer was let go: nothing more happens
     assert before.added("realtime_closes_total", {"endpoint": "/ws/notifications", "code": "4401", "by": "server"}) == 1
+
+
+# --- A send that waits for a client that reads nothing (uvicorn, hypercorn, granian) ----------------------
+
+
+def stalling_after(sends: int, application: Any) -> Any:
+    """`application` behind a server whose `send` waits for ever after `sends` frames (the client stopped reading)."""
+
+    async def served(scope: Any, receive: Any, send: Any) -> None:
+        sent = 0
+
+        async def waits_for_the_client(message: Any) -> None:
+            nonlocal sent
+            if message["type"] == "websocket.send":
+                sent += 1
+                if sent > sends:
+                    await asyncio.Event().wait()
+            await send(message)
+
+        await application(scope, receive, waits_for_the_client)
+
+    return served
+
+
+async def test_a_connection_whose_send_waits_a_heartbeat_for_its_client_is_given_up(
+    post: Post, user: Any, other_user: Any, realtime_clock: ManualClock
+) -> None:
+    before = Samples()
+    stuck = WebsocketCommunicator(
+        stalling_after(1, application), f"/ws/live-comments/{post.pk}?token={issue_token(user)}"
+    )
+    assert await stuck.connect() == (True, None)
+    await receive_presence_state(stuck, f"comments:{post.pk}", user)  # the one frame that goes through
+    writer = WebsocketCommunicator(application, f"/ws/live-comments/{post.pk}?token={issue_token(other_user)}")
+    assert await writer.connect() == (True, None)
+    await receive_presence_state(writer, f"comments:{post.pk}", other_user)
+    await writer.send_json_to({"type": "new_comment", "body": "for a client that reads nothing", "client_id": "c1"})
+    assert (await writer.receive_json_from())["type"] == "comment_created"
+    assert (await writer.receive_json_from())["type"] == "comment"
+    await writer.disconnect()
+    assert counted(user) == (1, 1)  # its send of the comment waits
+
+    await realtime_clock.advance(INTERVAL + TIMEOUT)
+    assert counted(user) == (1, 1)  # a heartbeat's patience, not more: not yet
+    await realtime_clock.advance(TIMEOUT)
+    assert counted(user) == (0, 0)
+    assert before.added("realtime_fell_behind_total", {"cause": "stalled_send"}) == 1
+    assert before.added("realtime_connections", COMMENTS_ENDPOINT) == 0

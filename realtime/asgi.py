@@ -14,7 +14,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
-from realtime import registry
+from realtime import lifecycle, registry
 from realtime.conf import realtime_settings
 from realtime.layers.redis import RedisUnreachable, check_redis
 from realtime.limits.addresses import ConnectionsPerAddress
@@ -71,10 +71,15 @@ def with_static_files(http_application: ASGIApp) -> ASGIApp:
 
 
 async def lifespan(scope: Scope, receive: Receive, send: Send) -> None:
-    """uvicorn's lifespan protocol: nothing to start or stop, but say so (daphne never asks)."""
+    """
+    The ASGI lifespan (uvicorn, hypercorn, granian; daphne never asks): at startup, SIGTERM
+    is taken so that every connection gets its 4012 before the server stops (realtime/lifecycle.py).
+    """
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            lifecycle.take_sigterm()
+            lifecycle.watch_shared_stop()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})

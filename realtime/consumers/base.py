@@ -25,6 +25,7 @@ to its reader:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import logging
@@ -35,7 +36,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
-from realtime import codec
+from realtime import codec, lifecycle
 from realtime.clock import Timer
 from realtime.close_codes import (
     CLOSE_FELL_BEHIND,
@@ -196,8 +197,10 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         except asyncio.CancelledError:
             main = self._main
             if not self._stopping or main is None or main.uncancel() > 0:
-                raise  # cancelled from outside: daphne is shutting down, or gave up on it
-            if self._stop_error is not None:
+                # Cancelled from outside: the server is stopping (hypercorn's workers learn no other way).
+                if not await self._closed_as_the_server_stops():
+                    raise
+            elif self._stop_error is not None:
                 raise self._stop_error from None
         finally:
             self.hub.closed(self)
@@ -214,6 +217,22 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             await self._leave_groups()
+
+    async def _closed_as_the_server_stops(self) -> bool:
+        """
+        Cancelled from outside while open: close with 4012 (waiting at most CLOSE_GRACE for
+        the frame to go) and end quietly; True when it did. A connection not open is left to the server.
+        """
+        if self.application_state is not WebSocketState.CONNECTED or self.client_state is WebSocketState.DISCONNECTED:
+            return False
+        self.application_state = WebSocketState.DISCONNECTED
+        closing = {"type": "websocket.close", "code": CLOSE_SERVER_RESTARTING, "reason": ""}
+        with contextlib.suppress(TimeoutError, OSError):
+            await asyncio.wait_for(self._transport_send(closing), lifecycle.CLOSE_GRACE)
+        logger.info(
+            "WebSocket %s closed with %s: the server is stopping", self.scope.get("path", "?"), CLOSE_SERVER_RESTARTING
+        )
+        return True
 
     def _forget_close_timer(self) -> None:
         if self._close_timer is not None:

@@ -8,12 +8,9 @@ ones included. And in daphne 4.2.3 that step fails with `KeyError:
 'application_instance'` as soon as one connection has no application yet (or no
 more: a TCP connection that sent nothing), which is why a server that had just
 been probed seemed to close properly. Here the step first closes every open
-connection of the process with 4012, in its turn (the server is restarting:
-reconnect, with `since`), gives the frames `CLOSE_GRACE` seconds to go out,
-then cancels the applications that are left, skipping connections that have
-none. Under uvicorn, which closes with 1012 itself, it does nothing. The open
-connections are the hubs' (realtime/hub.py). From the first moment of the
-stop, readiness answers 503 (realtime/lifecycle.py).
+connection of the process with 4012 (realtime/lifecycle.py: in its turn, the
+frames given time to go out, readiness 503 from the first moment), then
+cancels the applications that are left, skipping connections that have none.
 
 Upstream would need: `kill_all_applications` to read `details.get("application_instance")`,
 and a way for an application to close its connections before it is cancelled
@@ -28,14 +25,9 @@ import sys
 from typing import Any
 
 from realtime import lifecycle
-from realtime.hub import hubs
 from realtime.server.patching import patch
 
 logger = logging.getLogger(__name__)
-
-CLOSE_GRACE = 0.3
-# The local event each open connection gets (WebSocketConsumer.server_restarting closes with 4012).
-RESTARTING = {"type": "server.restarting"}
 
 
 def install() -> bool:
@@ -52,18 +44,8 @@ def _close_then_kill(original: Any, server: Any) -> Any:
     """daphne's shutdown step, after every open connection was sent its 4012."""
     from twisted.internet import defer
 
-    lifecycle.mark_stopping()  # /readyz answers 503 from now on
-    closing = asyncio.ensure_future(_close_all([consumer for hub in hubs() for consumer in hub.connections]))
+    closing = asyncio.ensure_future(lifecycle.close_every_connection())
     return defer.Deferred.fromFuture(closing).addBoth(lambda _: _kill_applications(server))
-
-
-async def _close_all(consumers: list[Any]) -> None:
-    """Each connection closes in its turn (a handler running now finishes first), then the frames get time to go."""
-    if not consumers:
-        return
-    for consumer in consumers:
-        consumer.handle_local_event(dict(RESTARTING))
-    await asyncio.sleep(CLOSE_GRACE)
 
 
 def _kill_applications(server: Any) -> Any:

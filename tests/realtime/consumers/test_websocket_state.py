@@ -495,10 +495,23 @@ async def test_a_crashed_consumer_leaves_its_groups(monkeypatch: pytest.MonkeyPa
     assert discarded == [("room", consumer.channel_name)]
 
 
-async def test_a_cancelled_consumer_leaves_its_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_an_open_consumer_cancelled_from_outside_closes_with_4012_and_leaves_its_groups(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     communicator, consumer = await connected(GroupMember)
     discarded = record_discards(consumer, monkeypatch)
-    communicator.future.cancel()  # what daphne does to every application on shutdown
+    communicator.future.cancel()  # what a stopping server does (hypercorn past its graceful timeout, daphne)
+    await communicator.future  # it ends quietly: the server logs no cancelled application
+    assert await communicator.receive_output() == {"type": "websocket.close", "code": 4012, "reason": ""}
+    assert discarded == [("room", consumer.channel_name)]
+
+
+async def test_a_closed_consumer_cancelled_from_outside_is_cancelled(monkeypatch: pytest.MonkeyPatch) -> None:
+    communicator, consumer = await connected(GroupMember)
+    discarded = record_discards(consumer, monkeypatch)
+    await consumer.close()
+    assert await communicator.receive_output() == {"type": "websocket.close", "code": 1000, "reason": ""}
+    communicator.future.cancel()  # closed already, waiting for the client's disconnect: nothing more to say
     with pytest.raises(asyncio.CancelledError):
         await communicator.future
     assert discarded == [("room", consumer.channel_name)]

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ class LiveServer:
     port: int
     process: subprocess.Popen[bytes]
     log_path: Path
+    # Which server it is (tests/support/live.py's SERVERS).
+    name: str = "daphne"
 
     @property
     def ws_url(self) -> str:
@@ -48,6 +51,22 @@ class LiveServer:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def memory_kib(self) -> int:
+        """Resident memory of the server's processes together (its main process and its workers), KiB."""
+        total, pending = 0, [self.process.pid]
+        while pending:
+            pid = pending.pop()
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                children = [
+                    Path(f"/proc/{pid}/task/{task}/children").read_text() for task in os.listdir(f"/proc/{pid}/task")
+                ]
+            except OSError:  # gone meanwhile
+                continue
+            total += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+            pending.extend(int(child) for listed in children for child in listed.split())
+        return total
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -77,6 +96,52 @@ def database_url_for_tests() -> str:
     return f"postgres://{host}{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+# PROTOCOL.md, "On every ASGI server": each server by its plain command, nothing but the address added.
+SERVERS = ("daphne", "uvicorn", "hypercorn", "granian")
+
+
+def plain_command(server: str, application: str, port: int) -> list[str]:
+    """`<server> <site>.asgi:application`, listening on 127.0.0.1:`port`."""
+    commands = {
+        "daphne": ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), application],
+        "uvicorn": ["-m", "uvicorn", application, "--host", "127.0.0.1", "--port", str(port)],
+        "hypercorn": ["-m", "hypercorn", application, "--bind", f"127.0.0.1:{port}"],
+        "granian": ["-m", "granian", "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), application],
+    }
+    return [sys.executable, *commands[server]]
+
+
+def start_server(
+    log_dir: Path,
+    server: str,
+    *,
+    application: str = "project.asgi:application",
+    env: dict[str, str] | None = None,
+) -> LiveServer:
+    """`server` (one of SERVERS) serving `application` on the test database, started by its plain command."""
+    if server == "daphne":
+        return start_daphne(log_dir, application=application, env=env, plain=True)
+    port = free_port()
+    started = _started(log_dir / f"{server}-{port}.log", plain_command(server, application, port), port, env)
+    started.name = server
+    wait_until_serving(started)  # its workers may load the application after the socket listens
+    return started
+
+
+def wait_until_serving(server: LiveServer) -> None:
+    """Wait until `server` answers `/healthz`; `RuntimeError` with its log if it never does."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{server.http_url}/healthz", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"the server did not serve /healthz within {STARTUP_TIMEOUT} s:\n{server.log()}")
+
+
 def start_daphne(
     log_dir: Path,
     *,
@@ -92,7 +157,15 @@ def start_daphne(
     `realtime.server.install()` (PROTOCOL.md: every bound holds under plain daphne).
     """
     port = port or free_port()
-    log_path = log_dir / f"daphne-{port}.log"
+    dotted = application.replace(":", ".")
+    if plain:
+        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *args, application]
+    else:
+        command = [sys.executable, "manage.py", "serve", "--port", str(port), "--application", dotted, "--", *args]
+    return _started(log_dir / f"daphne-{port}.log", command, port, env)
+
+
+def _started(log_path: Path, command: list[str], port: int, env: dict[str, str] | None) -> LiveServer:
     process_env = {
         **os.environ,
         "DATABASE_URL": database_url_for_tests(),
@@ -101,11 +174,6 @@ def start_daphne(
         **QUIET_PRESENCE,
         **(env or {}),
     }
-    dotted = application.replace(":", ".")
-    if plain:
-        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *args, application]
-    else:
-        command = [sys.executable, "manage.py", "serve", "--port", str(port), "--application", dotted, "--", *args]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command, cwd=settings.BASE_DIR, env=process_env, stdout=log, stderr=subprocess.STDOUT
@@ -124,10 +192,10 @@ def wait_until_listening(process: subprocess.Popen[bytes], host: str, port: int,
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"daphne exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
+            raise RuntimeError(f"the server exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError(f"daphne did not listen within {STARTUP_TIMEOUT} s:\n{log_path.read_text(errors='replace')}")
+    raise RuntimeError(f"the server did not listen within {STARTUP_TIMEOUT} s:\n{log_path.read_text(errors='replace')}")

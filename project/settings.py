@@ -81,29 +81,29 @@ TEMPLATES = [
 DATABASES: dict[str, dict[str, Any]] = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
-# No health check before each use: every database_sync_to_async call counts as a
-# new request, so a check would add a round trip to every message. A connection
-# that broke (the database restarted) fails one operation, is dropped, and the
-# next operation reconnects.
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # At most DATABASE_POOL_MAX_SIZE connections per server process, whatever its load
     # (README, "Security"): under ASGI each HTTP request's database work runs in a thread
     # of its own, and persistent connections (CONN_MAX_AGE) would keep one per thread.
     # Django's pool (psycopg_pool) lends a connection for each request and each
     # database_sync_to_async call, and takes it back after; a request that finds every
-    # connection lent waits up to DATABASE_POOL_TIMEOUT seconds for one, in turn.
+    # connection lent waits up to DATABASE_POOL_TIMEOUT seconds for one, in turn. Each
+    # connection is checked as it is lent (an empty query: one round trip), so that after
+    # the database restarted no operation gets a connection that died idle in the pool.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
+        "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
         "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=20),
-        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=3.0),
     }
 else:
     # SQLite: a file, no server to exhaust. Consumers reach it through
     # database_sync_to_async, in one shared thread per process: one connection kept
-    # for that thread instead of opening the file for every message.
+    # for that thread instead of opening the file for every message, and no health
+    # check before each use (a round trip to every message for a file that does not restart).
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {

@@ -195,8 +195,8 @@ def check_database_pool(app_configs: Sequence[AppConfig] | None = None, **kwargs
                 f"DATABASES[{alias!r}] keeps connections (CONN_MAX_AGE) without a pool: under ASGI each "
                 "request's database work runs in a thread of its own, each thread keeps a connection, and "
                 "a flood of requests exhausts PostgreSQL's connections.",
-                hint=f'Use Django\'s pool: DATABASES[{alias!r}]["OPTIONS"]["pool"] = {{"max_size": 20}} and '
-                f'DATABASES[{alias!r}]["CONN_MAX_AGE"] = 0 (pip install "psycopg[pool]"; README, Security).',
+                hint=f'Use Django\'s pool: DATABASES[{alias!r}]["OPTIONS"]["pool"] = {{"max_size": 20}}, with '
+                '"CONN_MAX_AGE": 0 and "CONN_HEALTH_CHECKS": True (pip install "psycopg[pool]"; README, Security).',
                 id="realtime.W003",
             )
         )

@@ -14,6 +14,7 @@ import logging
 
 from django.db import DatabaseError, InterfaceError, OperationalError
 
+from realtime import pools
 from realtime.metrics import catalog as metrics
 
 OUTAGES = (OperationalError, InterfaceError)
@@ -23,6 +24,7 @@ def log_database_failure(logger: logging.Logger, error: DatabaseError, message: 
     """Log `message % args` and why the database failed: one line for an outage, a traceback otherwise."""
     metrics.database_failures.labels(metrics.OUTAGE if isinstance(error, OUTAGES) else metrics.OTHER_ERROR).inc()
     if isinstance(error, OUTAGES):
+        pools.database_away()
         logger.warning(f"{message}: the database is unavailable (%s)", *args, type(error).__name__)
     else:
         logger.error(message, *args, exc_info=error)

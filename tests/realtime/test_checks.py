@@ -132,8 +132,8 @@ def test_postgresql_with_persistent_connections_and_no_pool_is_warned_about(sett
             "DATABASES['reports'] keeps connections (CONN_MAX_AGE) without a pool: under ASGI each request's "
             "database work runs in a thread of its own, each thread keeps a connection, and a flood of requests "
             "exhausts PostgreSQL's connections.",
-            'Use Django\'s pool: DATABASES[\'reports\']["OPTIONS"]["pool"] = {"max_size": 20} and '
-            'DATABASES[\'reports\']["CONN_MAX_AGE"] = 0 (pip install "psycopg[pool]"; README, Security).',
+            'Use Django\'s pool: DATABASES[\'reports\']["OPTIONS"]["pool"] = {"max_size": 20}, with '
+            '"CONN_MAX_AGE": 0 and "CONN_HEALTH_CHECKS": True (pip install "psycopg[pool]"; README, Security).',
         )
     ]
 

@@ -12,6 +12,7 @@ import http.cookiejar
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -25,6 +26,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from tests.support.live import free_port, wait_until_listening
 
@@ -227,3 +229,51 @@ def test_plain_daphne_serves_the_javascript_client_and_the_admins_styles(host_si
         assert (client.status, client.read()) == (200, shipped)
     with urllib.request.urlopen(f"http://{host_daphne}/static/admin/css/base.css", timeout=RECEIVE_TIMEOUT) as styles:
         assert styles.status == 200
+
+
+@pytest.fixture
+def stopped_daphne(host_site: HostSite) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
+    """A daphne of the host site's own, for a test that stops it."""
+    port = free_port()
+    log_path = host_site.root / "daphne-sigterm.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(host_site.python.parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "mysite.asgi:application"],
+            cwd=host_site.root,
+            env=HOST_ENVIRONMENT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_listening(process, "127.0.0.1", port, log_path)
+        yield process, port, log_path
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+async def test_sigterm_closes_the_host_sites_idle_connections_with_4012(
+    stopped_daphne: tuple[subprocess.Popen[bytes], int, Path],
+) -> None:
+    """Plain daphne with README's asgi.py block: idle connections get their 4012, none a 1006."""
+    process, port, log_path = stopped_daphne
+    token = await asyncio.to_thread(signed_in_token, f"127.0.0.1:{port}")
+    idle = [
+        await connect(f"ws://127.0.0.1:{port}{path}")
+        for path in (f"/ws/notifications?token={token}", f"/ws/?token={token}")
+    ]
+    await asyncio.sleep(1.5)  # idle, and daphne's housekeeping has let go of every other connection
+    process.send_signal(signal.SIGTERM)
+    codes = [await asyncio.wait_for(closed_with(ws), timeout=RECEIVE_TIMEOUT) for ws in idle]
+    await asyncio.to_thread(process.wait, 10)
+    assert codes == [4012, 4012]
+    assert "Exception inside application" not in log_path.read_text()
+
+
+async def closed_with(ws: Any) -> int:
+    try:
+        while True:
+            await ws.recv()
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd is not None else 1006

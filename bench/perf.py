@@ -16,7 +16,9 @@ breakdown (where an idle connection's memory goes, bench/memory.py) and hold
 Servers: A, this project on daphne; B, the naive port a Channels user would
 write (bench/anchors/naive) on daphne; C, the seed's FastAPI endpoints exactly as
 the seed writes them (bench/anchors/seed_fastapi.py) on uvicorn; D, this project
-on uvicorn. Every round starts each server afresh and runs the servers in turn,
+on uvicorn as the README says to run it; H, this project on hypercorn, and G on
+granian, each by its plain command (PROTOCOL.md, "On every ASGI server"). The
+fan-out runs once per server too (servers_fanout). Every round starts each server afresh and runs the servers in turn,
 so that the machine's drift spreads over all of them; figures are the median,
 min and max over rounds. Results: bench/out/perf.json, then RESULTS.md and
 bench/rtt-latency.png (python -m bench.report).
@@ -45,8 +47,12 @@ from bench.support.stats import percentile
 OUT = Path(__file__).resolve().parent / "out"
 QUANTILES = [n / 200 for n in range(1, 200)]
 SQLITE_FILE = "/tmp/realtime-bench.sqlite3"
-# README, "uvicorn": daphne's message limit, and no per-message compression (CPU per frame for small frames).
-UVICORN_AS_DOCUMENTED = ("--ws-max-size", "1048576", "--ws-per-message-deflate", "false")
+# README, "Servers": the library's message limit (the bound holds without it, cheaper with it), and no
+# per-message compression (memory and CPU per connection and frame).
+UVICORN_AS_DOCUMENTED = ("--ws-max-size", "65536", "--ws-per-message-deflate", "false")
+# The project on each server of "On every ASGI server", in the scenarios they all run.
+PROJECT_SERVERS = ("A", "D", "H", "G")
+KINDS = {"A": "daphne", "D": "uvicorn", "H": "hypercorn", "G": "granian"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,10 @@ def start_server(name: str, work: Path, environment: dict[str, str]) -> servers.
         return servers.uvicorn("C", environment, work, app="bench.anchors.seed_fastapi:app")
     if name == "D":  # as the README says to run the project on uvicorn; C as the seed runs it (the defaults)
         return servers.uvicorn("D", environment, work, app="project.asgi:application", options=UVICORN_AS_DOCUMENTED)
+    if name == "H":
+        return servers.hypercorn("H", environment, work)
+    if name == "G":
+        return servers.granian("G", environment, work)
     if name == "P":  # plain daphne: an application that only accepts (the floor of memory per connection)
         return servers.daphne("P", environment, work, app="bench.anchors.idle:application")
     raise ValueError(name)
@@ -122,9 +132,9 @@ def split(items: list[Any], parts: int) -> list[list[Any]]:
 
 
 def rtt(sizes: Sizes, work: Path) -> dict[str, Any]:
-    """Echo and JSON round trips per second, 20 and 200 connections, on A, B, C, D (no database work)."""
+    """Echo and JSON round trips per second, 20 and 200 connections, on every server (no database work)."""
     measured: dict[str, Any] = {}
-    for name in ("A", "B", "C", "D"):
+    for name in ("A", "B", "C", "D", "H", "G"):
         server = start_server(name, work, env.server_env(f"sqlite:///{SQLITE_FILE}", redis=False))
         try:
             run_clients("bench.clients.roundtrip", _rtt_configs(server, "echo", 20, 100), work, "warmup")
@@ -159,7 +169,7 @@ def _rtt_figures(results: list[dict[str, Any]]) -> dict[str, Any]:
 def handshakes(sizes: Sizes, work: Path) -> dict[str, Any]:
     """Authenticated handshakes per second on /ws/notifications (token check and user lookup), PostgreSQL."""
     measured = {}
-    for name in ("A", "B", "D"):
+    for name in ("A", "B", "D", "H", "G"):
         seed = env.fresh_database(users=200, settings_module=_settings_for(name))
         server = start_server(name, work, env.server_env(redis=False))
         try:
@@ -259,7 +269,9 @@ def pushes(sizes: Sizes, work: Path) -> dict[str, Any]:
     return measured
 
 
-def memory(sizes: Sizes, work: Path, servers_: tuple[str, ...] = ("A", "B", "P"), **extra_env: str) -> dict[str, Any]:
+def memory(
+    sizes: Sizes, work: Path, servers_: tuple[str, ...] = ("A", "B", "P", "D", "H", "G"), **extra_env: str
+) -> dict[str, Any]:
     """
     Memory per idle authenticated connection (heartbeat on), 10,000 connections to one process: the growth of
     the server's resident memory divided by the connections it holds (its open file descriptors), which is not
@@ -308,6 +320,15 @@ def fanout(sizes: Sizes, work: Path) -> dict[str, Any]:
     }
 
 
+def servers_fanout(sizes: Sizes, work: Path) -> dict[str, Any]:
+    """The smaller fan-out (1,000 watchers) over two processes of each server, the project's layer."""
+    watchers, (comments, interval) = min(sizes.fanouts.items())
+    return {
+        name: scaleout.fanout("pubsub", watchers, comments, interval, server_kind=KINDS[name])
+        for name in PROJECT_SERVERS
+    }
+
+
 def topics_memory(sizes: Sizes, work: Path) -> dict[str, Any]:
     """bench/topics.py's memory per idle user: one /ws/ socket with two topics, against two per-feed sockets."""
     return topics.memory(topics.FULL if sizes.topics == "full" else topics.QUICK)
@@ -328,6 +349,7 @@ def hold(sizes: Sizes, work: Path) -> dict[str, Any]:
 
 ONCE: dict[str, Callable[[Sizes, Path], dict[str, Any]]] = {
     "fanout": fanout,
+    "servers_fanout": servers_fanout,
     "topics_memory": topics_memory,
     "breakdown": breakdown,
     "hold": hold,

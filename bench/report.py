@@ -30,9 +30,13 @@ SERVER_NAMES = {
     "B": "B: naive Channels port on daphne",
     "C": "C: the seed (FastAPI) on uvicorn",
     "D": "D: this project on uvicorn",
+    "H": "H: this project on hypercorn",
+    "G": "G: this project on granian",
 }
-PACKAGES = ["Django", "channels", "daphne", "Twisted", "autobahn", "channels-redis", "redis", "uvicorn", "fastapi",
-            "starlette", "websockets", "psycopg"]  # fmt: skip
+PACKAGES = [
+    "Django", "channels", "daphne", "Twisted", "autobahn", "channels-redis", "redis", "uvicorn", "hypercorn",
+    "granian", "fastapi", "starlette", "websockets", "psycopg",
+]  # fmt: skip
 
 
 def figures(rounds: list[dict[str, Any]], key: str, field: str = "per_second") -> list[float]:

@@ -46,14 +46,18 @@ def fanout(
     *,
     via: str = "live-comments",
     environment: dict[str, str] | None = None,
+    server_kind: str = "daphne",
 ) -> dict[str, Any]:
-    """The fan-out; `environment`: more of the servers' environment (settings, e.g. PRESENCE)."""
+    """
+    The fan-out; `environment`: more of the servers' environment (settings, e.g. PRESENCE); `server_kind`: which
+    server the two processes are (daphne, uvicorn, hypercorn, granian).
+    """
     seed = env.fresh_database(users=watchers + 1)
     tokens, post_id = seed.tokens, seed.post_ids[0]
     path, subscribe = watching(via, post_id)
     server_env = {**env.server_env(DJANGO_SETTINGS_MODULE=LAYER_SETTINGS[layer]), **(environment or {})}
     with env.workdir() as work:
-        pair = [servers.daphne(f"daphne-{layer}-{n}", server_env, work) for n in range(2)]
+        pair = [servers.of_kind(server_kind, f"{server_kind}-{layer}-{n}", server_env, work) for n in range(2)]
         try:
             urls = [f"{pair[n % 2].ws_url}{path}?token={token}" for n, token in enumerate(tokens[1:])]
             crowd = crowds.start(
@@ -86,6 +90,7 @@ def fanout(
     expected = watchers * len(written["acks"])
     return {
         "scenario": "fanout",
+        "server": server_kind,
         "layer": layer,
         "via": via,
         "watchers": watchers,

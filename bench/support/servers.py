@@ -29,12 +29,30 @@ class Server:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
+    def processes(self) -> list[int]:
+        """The server's process and its workers (hypercorn's and granian's), by pid."""
+        found, pending = [], [self.process.pid]
+        while pending:
+            pid = pending.pop()
+            try:
+                tasks = os.listdir(f"/proc/{pid}/task")
+                children = [Path(f"/proc/{pid}/task/{task}/children").read_text() for task in tasks]
+            except OSError:  # gone meanwhile
+                continue
+            found.append(pid)
+            pending.extend(int(child) for listed in children for child in listed.split())
+        return found
+
     def rss_kib(self) -> int:
-        """Resident memory of the server process, KiB."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        raise RuntimeError(f"{self.name}: no VmRSS")
+        """Resident memory of the server, its workers included, KiB."""
+        total = 0
+        for pid in self.processes():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        if not total:
+            raise RuntimeError(f"{self.name}: no VmRSS")
+        return total
 
     def cpu_seconds(self) -> float:
         """CPU time the server process has used so far, user and system, seconds."""
@@ -43,8 +61,8 @@ class Server:
         return (utime + stime) / CLOCK_TICKS
 
     def open_descriptors(self) -> int:
-        """File descriptors the server process holds: one per open connection, plus its own few."""
-        return len(os.listdir(f"/proc/{self.process.pid}/fd"))
+        """File descriptors the server holds, its workers included: one per open connection, plus their own few."""
+        return sum(len(os.listdir(f"/proc/{pid}/fd")) for pid in self.processes())
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -121,3 +139,36 @@ def uvicorn(name: str, env: dict[str, str], log_dir: Path, app: str, options: tu
         "--no-access-log", "--backlog", "4096", "--log-level", "warning", *options,
     ]  # fmt: skip
     return start(name, command, port, env, log_dir)
+
+
+def hypercorn(name: str, env: dict[str, str], log_dir: Path, app: str = "project.asgi:application") -> Server:
+    """hypercorn by its plain command (PROTOCOL.md, "On every ASGI server"), with the bench's backlog."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "hypercorn", app, "--bind", f"127.0.0.1:{port}", "--backlog", "4096",
+        "--log-level", "warning",
+    ]  # fmt: skip
+    return start(name, command, port, env, log_dir)
+
+
+def granian(name: str, env: dict[str, str], log_dir: Path, app: str = "project.asgi:application") -> Server:
+    """granian by its plain command, with the bench's backlog."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port),
+        "--backlog", "4096", "--log-level", "warning", app,
+    ]  # fmt: skip
+    return start(name, command, port, env, log_dir)
+
+
+def of_kind(kind: str, name: str, env: dict[str, str], log_dir: Path, app: str = "project.asgi:application") -> Server:
+    """The project's application on server `kind`: daphne, uvicorn, hypercorn or granian, by its plain command."""
+    if kind == "daphne":
+        return daphne(name, env, log_dir, app)
+    if kind == "uvicorn":
+        return uvicorn(name, env, log_dir, app)
+    if kind == "hypercorn":
+        return hypercorn(name, env, log_dir, app)
+    if kind == "granian":
+        return granian(name, env, log_dir, app)
+    raise ValueError(kind)

@@ -8,6 +8,7 @@ from realtime import registry
 from realtime.auth import views
 from realtime.health.views import healthz, readyz
 from realtime.metrics.views import metrics
+from realtime.sse import views as sse
 
 app_name = "realtime"
 
@@ -21,6 +22,8 @@ operations_urlpatterns = [
 
 urlpatterns = [
     path("token/", views.token, name="token"),
+    path("sse", sse.stream, name="sse"),
+    path("sse/<str:name>", sse.post_message, name="sse-message"),
     *operations_urlpatterns,
     *registry.http_urlpatterns(),
 ]

@@ -132,8 +132,8 @@ def _always_writable() -> bool:
 
 class SequencedFeed:
     """
-    `send` sends one entry's frame (waiting, if it must, for the client to read
-    what went before). With `ready` (wait until the client has read what was
+    `send(frame, seq)` sends one entry's frame (waiting, if it must, for the
+    client to read what went before). With `ready` (wait until the client has read what was
     sent) and `writable` (has it?), a replay or a gap fill holds no page while
     the client is behind: it sends a page's entries while the client keeps
     up, lets the rest of the page go, waits, and reads on from the last entry
@@ -143,7 +143,7 @@ class SequencedFeed:
     def __init__(
         self,
         source: FeedSource,
-        send: Callable[[dict[str, Any]], Awaitable[None]],
+        send: Callable[[dict[str, Any], int], Awaitable[None]],
         *,
         ready: Callable[[], Awaitable[None]] = _always_ready,
         writable: Callable[[], bool] = _always_writable,
@@ -210,7 +210,7 @@ class SequencedFeed:
             return
         if seq > self.delivered_seq + 1 and not await self._filled(upto=seq - 1):
             return  # held back: the feed checks deliver it after the gap
-        await self._send(frame)
+        await self._send(frame, seq)
         self.delivered_seq = seq
 
     async def catch_up(self, upto: int) -> None:
@@ -247,7 +247,7 @@ class SequencedFeed:
         for sent, entry in enumerate(entries):
             if sent and not self._writable():
                 return sent
-            await self._send(entry.frame)
+            await self._send(entry.frame, entry.seq)
             if moves_delivered:
                 self.delivered_seq = entry.seq
         return len(entries)

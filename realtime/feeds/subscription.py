@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from realtime.topics.kinds import TopicKind
 
 CATCH_UP = "feed.catch_up"
+# A subscription's position (Subscription.position): a seq of the feed, or a `since` id.
+SEQ, SINCE = "s", "i"
+Position = tuple[str, int]
 
 
 class Subscription:
@@ -58,12 +61,17 @@ class Subscription:
         )
         self._watched = False
         self._present = False
+        # Where the connection stands in the feed, for a transport that resumes by it (realtime/sse/):
+        # (SEQ, the last entry sent or the high-water mark live delivery started from), or (SINCE, the
+        # id a replay starts after, until its first entry goes).
+        self.position: Position | None = None
 
     async def open(self) -> None:
         """Join the group, then read the high-water mark (`FeedNotFound` when the key does not exist)."""
         await self.consumer.join_group(self.group)
         if self.feed is not None:
             await self.feed.open()
+            self.position = (SEQ, self.feed.delivered_seq)
 
     def watch(self) -> None:
         """From now on the feed checks catch this subscription up with the database."""
@@ -141,14 +149,17 @@ class Subscription:
             complete: ReplayComplete = {"type": "replay_complete", "last_id": since_id, "truncated": False}
         else:
             replayed, read = self.feed.replayed, self.feed.rows_read
+            live_from = self.position
+            self.position = (SINCE, since_id)
             try:
                 complete = await self.feed.replay(since_id, limit=realtime_settings.REPLAY_LIMIT)
             finally:
                 hub = self.consumer.hub
                 hub.replays.spend(self.consumer.user.pk, 1 + self.feed.rows_read - read, hub.clock.monotonic())
                 metrics.replayed_entries.labels(self.kind.name).inc(self.feed.replayed - replayed)
-            if complete["truncated"]:
+            if complete["truncated"]:  # the client reads (since, last_id] over HTTP; live delivery goes on
                 metrics.replay_truncations.labels(self.kind.name).inc()
+                self.position = live_from
         await self.send(dict(complete))
 
     async def live(self, seq: int, frame: dict[str, Any]) -> None:
@@ -163,10 +174,19 @@ class Subscription:
         if self.feed is not None:
             await self.feed.catch_up(upto)
 
-    async def send_entry(self, frame: dict[str, Any]) -> None:
-        """An entry of the feed, once the client has read what went before (WebSocketConsumer.until_writable)."""
+    async def send_entry(self, frame: dict[str, Any], seq: int) -> None:
+        """Entry `seq` of the feed, once the client has read what went before (WebSocketConsumer.until_writable)."""
         await self.consumer.until_writable()
+        self.position = (SEQ, seq)
         await self.send(frame)
+
+    async def since_of(self, position: Position) -> int:
+        """The `since` id that resumes the feed at `position`: the newest entry at or before its seq."""
+        kind, value = position
+        if kind == SINCE or self.source is None:
+            return value
+        newest = await self.source.newest_ids(0, value, 1)
+        return newest[0] if newest else 0
 
     async def send(self, frame: dict[str, Any]) -> None:
         await self.consumer.send_json(self.labelled(frame))

@@ -50,7 +50,7 @@ class Client:
         self.unread = 0
         self.pages_alive_while_waiting: list[int] = []
 
-    async def send(self, frame: dict[str, Any]) -> None:
+    async def send(self, frame: dict[str, Any], seq: int) -> None:
         assert self.unread < self.burst, "sent to a client that is behind"
         self.got.append(frame["n"])
         self.unread += 1
@@ -98,7 +98,7 @@ async def test_without_pacing_a_replay_reads_whole_pages() -> None:
     source = Source()
     got: list[int] = []
 
-    async def send(frame: dict[str, Any]) -> None:
+    async def send(frame: dict[str, Any], seq: int) -> None:
         got.append(frame["n"])
 
     feed = SequencedFeed(source, send)

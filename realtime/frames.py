@@ -57,6 +57,46 @@ class RefreshedFrame(TypedDict):
     expires_at: str
 
 
+class SubscribedFrame(TypedDict):
+    """`/ws/`: the answer to a `subscribe` (PROTOCOL.md, "One connection, many topics")."""
+
+    type: Literal["subscribed"]
+    topic: str
+
+
+class UnsubscribedFrame(TypedDict):
+    """`/ws/`: the answer to an `unsubscribe`; nothing more of the topic comes after it."""
+
+    type: Literal["unsubscribed"]
+    topic: str
+
+
+class ConnectedFrame(TypedDict):
+    """SSE: a stream's first event; `stream` names it in the URL its client POSTs messages to."""
+
+    type: Literal["connected"]
+    stream: str
+
+
+class CloseFrame(TypedDict):
+    """SSE: a stream's last event, where a WebSocket would have been closed with `code`."""
+
+    type: Literal["close"]
+    code: int
+    reason: str
+
+
+class Labels(TypedDict, total=False):
+    """
+    What `/ws/` and SSE add to the frames they send: `topic` to every frame about a
+    topic, `ref` to the answer to a message that carried one (PROTOCOL.md, "One
+    connection, many topics").
+    """
+
+    topic: str
+    ref: str
+
+
 PING: PingFrame = {"type": "ping"}
 PONG: PongFrame = {"type": "pong"}
 

@@ -19,8 +19,22 @@
 // States (the "state" event, and .state): "connecting", "connected",
 // "reconnecting" (waiting to try again), "refused" (the token endpoint said the
 // user is not signed in: no retry), "closed" (close() was called).
+//
+// Where WebSockets cannot open while HTTP works (a proxy that refuses the
+// upgrade), RealtimeConnection follows its topics over Server-Sent Events
+// instead, by itself, with the same API, and tries WebSockets again later:
+// .transport ("websocket" or "sse") and the "transport" event say which it uses.
+//
+// TypeScript declarations: client.d.ts, beside this file.
 
 export const SUBPROTOCOL = "realtime.v1";
+
+// A socket's readyState (WebSocket's values; the SSE stream below uses them too).
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSED = 3;
+// What a connection lost without a close frame reports (WebSocket's 1006).
+const CLOSE_ABNORMAL = 1006;
 
 // Close codes after which the client reconnects (PROTOCOL.md and README, "Close codes").
 // 1006 is also what a browser reports for a handshake the server refused (HTTP 403):
@@ -41,6 +55,10 @@ const DEFAULTS = {
   // Close when the page is hidden for good or put in the back-forward cache (the user leaves at once,
   // presence included), and connect again, resuming, if the page is shown again.
   closeOnPageHide: true,
+  // RealtimeConnection's fallback to Server-Sent Events (PROTOCOL.md, "Server-Sent Events").
+  sseUrl: "/realtime/sse", // GET opens a stream; messages are POSTed to <sseUrl>/<stream>
+  fallbackAfter: 2, // WebSocket handshakes failing in a row, the token endpoint answering, before SSE (Infinity: never)
+  websocketRetryAfter: 300000, // ms on SSE before a WebSocket is tried again (and again after each failure)
 };
 
 // The id of the feed entry a frame carries: comments and notifications.
@@ -293,7 +311,7 @@ export class RealtimeSocket extends Emitter {
 
   // Send a JSON message; false when not connected (the caller keeps it and sends it again).
   send(message) {
-    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
+    if (!this.socket || this.socket.readyState !== OPEN) return false;
     this.socket.send(JSON.stringify(message));
     return true;
   }
@@ -343,7 +361,17 @@ export class RealtimeSocket extends Emitter {
       return;
     }
     if (!this._current(generation)) return;
-    const socket = new WebSocket(this._attemptUrl(), [SUBPROTOCOL, `bearer.${token.token}`]);
+    this._attach(this._open(token), generation);
+  }
+
+  // The socket of an attempt, once its token came (RealtimeConnection may open an SSE stream instead).
+  _open(token) {
+    return new WebSocket(this._attemptUrl(), [SUBPROTOCOL, `bearer.${token.token}`]);
+  }
+
+  // Make `socket` the connection's: its frames are received, its close is a reconnect
+  // (or the end). `open`: the socket is open already (RealtimeConnection's probe).
+  _attach(socket, generation, open = false) {
     this.socket = socket;
     let opened = false;
     socket.onopen = () => {
@@ -367,12 +395,18 @@ export class RealtimeSocket extends Emitter {
       clearTimeout(this.timers.stable);
       this._closed();
       this._emit("close", { code: event.code, reason: event.reason, opened });
-      if (!opened || RECONNECT_CODES.has(event.code)) this._retry();
-      else {
-        this.running = false;
-        this._setState("closed");
-      }
+      this._lost(event.code, opened);
     };
+    if (open) socket.onopen();
+  }
+
+  // The socket closed (not by close()): try again, unless its code says not to.
+  _lost(code, opened) {
+    if (!opened || RECONNECT_CODES.has(code)) this._retry();
+    else {
+      this.running = false;
+      this._setState("closed");
+    }
   }
 
   // A new token for every connection attempt and every refresh: a user signed out
@@ -462,18 +496,152 @@ export class RealtimeSocket extends Emitter {
   }
 }
 
+// --- Server-Sent Events -----------------------------------------------------------
+//
+// An SSE stream of /realtime/sse (PROTOCOL.md, "Server-Sent Events: when
+// WebSockets are blocked") with the little of the WebSocket API RealtimeSocket
+// uses: readyState, send(text), close(), onopen, onmessage, onclose({code, reason}).
+// An EventSource reads the stream; its first event, `connected`, names it and
+// opens it. Each message sent is POSTed to <sseUrl>/<stream> (with the session's
+// CSRF token, as the token endpoint's POST), one at a time, so that the server
+// takes them in the order they were sent.
+//
+// Two events are the stream's own, never passed on:
+// - `close` {code, reason}: the stream ended where a WebSocket would have been
+//   closed with that code. EventSource is stopped (it would reconnect by itself)
+//   and onclose gets the code: the connection reconnects after the same codes.
+// - `connected` again after a drop: EventSource reconnected by itself, sending the
+//   `id:` of the last event it got (Last-Event-ID), and the server resumed every
+//   topic with stored entries where that cursor says. onsuspend tells of the drop,
+//   onresume of the new `connected`.
+// A stream that fails before its first `connected`, that EventSource gives up (an
+// HTTP error: 401, 403, 429, 503), or whose POST is refused (the stream is gone:
+// 404) closes with 1006, as a WebSocket whose handshake failed.
+
+// ms before a message the stream refused for now (429: too many waiting) is POSTed again.
+const POST_RETRY_DELAY = 500;
+
+class EventStream {
+  constructor(url) {
+    this.url = url;
+    this.readyState = CONNECTING;
+    this.name = null; // the stream's id, from its `connected` event
+    this.outbox = []; // messages waiting for their POST, in order
+    this.posting = false;
+    this.onopen = this.onmessage = this.onclose = this.onsuspend = this.onresume = null;
+    this.source = new EventSource(url);
+    this.source.onmessage = (event) => this._event(event);
+    this.source.onerror = () => this._error();
+  }
+
+  send(text) {
+    this.outbox.push(text);
+    if (!this.posting) this._post();
+  }
+
+  close() {
+    this.readyState = CLOSED;
+    this.outbox = [];
+    this.source.close();
+  }
+
+  _event(event) {
+    let frame;
+    try {
+      frame = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    if (frame.type === "connected") {
+      const resumed = this.name !== null;
+      this.name = frame.stream;
+      this.readyState = OPEN;
+      if (resumed) this.onresume?.();
+      else this.onopen?.();
+    } else if (frame.type === "close") {
+      this._end(frame.code, frame.reason);
+    } else {
+      this.onmessage?.({ data: event.data });
+    }
+  }
+
+  _error() {
+    if (this.readyState === CLOSED) return;
+    if (this.name === null || this.source.readyState === EventSource.CLOSED) {
+      this._end(CLOSE_ABNORMAL, "the event stream could not be opened");
+    } else if (this.readyState === OPEN) {
+      // EventSource reconnects by itself; what was waiting to be sent went with the old stream.
+      this.readyState = CONNECTING;
+      this.outbox = [];
+      this.onsuspend?.();
+    }
+  }
+
+  _end(code, reason) {
+    if (this.readyState === CLOSED) return;
+    this.close();
+    this.onclose?.({ code, reason });
+  }
+
+  async _post() {
+    this.posting = true;
+    while (this.readyState === OPEN && this.outbox.length > 0) {
+      const stream = this.name;
+      const status = await postToStream(`${this.url}/${encodeURIComponent(stream)}`, this.outbox[0]);
+      if (this.readyState !== OPEN || this.name !== stream) continue; // dropped meanwhile, with its outbox
+      if (status === 202) this.outbox.shift();
+      else if (status === 429) await new Promise((resolve) => setTimeout(resolve, POST_RETRY_DELAY));
+      else this._end(CLOSE_ABNORMAL, `a message to the stream was answered ${status ? `HTTP ${status}` : "by no one"}`);
+    }
+    this.posting = false;
+  }
+}
+
+// POST one message to an SSE stream: the HTTP status of the answer (0: none came).
+async function postToStream(url, text) {
+  try {
+    const response = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: text,
+      cache: "no-store",
+    });
+    return response.status;
+  } catch {
+    return 0;
+  }
+}
+
 // One connection to /ws/ for any number of topics (PROTOCOL.md, "One connection,
 // many topics"). subscribe() returns a Subscription, which emits its topic's
 // frames (as "message" and as their type) and keeps its own resume position.
 // After every (re)connect each subscription is sent again with the last id seen
 // on its topic. Frames about no topic (pong, refreshed, errors about the
 // connection) are emitted by the connection itself.
+//
+// Transports (.transport, and the "transport" event {transport}): "websocket",
+// or "sse" once `fallbackAfter` WebSockets in a row closed before they opened
+// while the token endpoint answered (HTTP works, WebSockets are blocked on the
+// way). On SSE the connection is the same: each topic is subscribed again, with
+// the last id seen there, by a POST after the stream's `connected`, as after any
+// reconnect; a close event's code is a WebSocket's close code. Every
+// `websocketRetryAfter` a WebSocket is tried; the first that opens becomes the
+// connection (the stream is closed, the topics subscribed there with their last
+// ids): nothing is lost or delivered twice across a switch.
 export class RealtimeConnection extends RealtimeSocket {
   constructor(path = "/ws/", options = {}) {
     super(path, { ...options, since: null, history: null, position: () => undefined });
     this.subscriptions = new Map(); // topic -> Subscription
     // Topics unsubscribed on this socket whose "unsubscribed" has not come yet: their frames are dropped.
     this.leaving = new Set();
+    this.transport = "websocket";
+    this.failedHandshakes = 0; // WebSockets closed before they opened, in a row, the token endpoint answering
+    this.probe = null; // a WebSocket being tried while on SSE: {socket}
+    this.timers.probe = null;
+    // While an SSE stream that EventSource reconnected is resuming (see _resumed):
+    // {waiting: subscriptions to resume, resumed: topics the stream's cursor resumed}.
+    this.resume = null;
   }
 
   // Follow `topic` ("notifications", "comments:42"); options: since, resume, position, history (a URL).
@@ -481,7 +649,8 @@ export class RealtimeConnection extends RealtimeSocket {
     if (this.subscriptions.has(topic)) throw new Error(`already subscribed to ${topic}`);
     const subscription = new Subscription(this, topic, options);
     this.subscriptions.set(topic, subscription);
-    if (this.socket && this.socket.readyState === WebSocket.OPEN) subscription._subscribe();
+    if (this.socket && this.socket.readyState === OPEN) subscription._subscribe();
+    else this.resume?.waiting.add(subscription); // an SSE stream reconnecting: subscribed once it has
     return subscription;
   }
 
@@ -490,16 +659,28 @@ export class RealtimeConnection extends RealtimeSocket {
     return `${this.options.historyBase}${topic.split(":").map(encodeURIComponent).join("/")}`;
   }
 
+  start() {
+    if (!this.running && this.transport === "sse") this._scheduleProbe();
+    return super.start();
+  }
+
+  close() {
+    this._dropProbe();
+    super.close();
+  }
+
   _opened() {
     for (const subscription of this.subscriptions.values()) subscription._subscribe();
   }
 
   _closed() {
     this.leaving.clear();
+    this.resume = null;
     for (const subscription of this.subscriptions.values()) subscription._disconnected();
   }
 
   _route(frame) {
+    if (this.resume !== null && this._resuming(frame)) return;
     const topic = frame.topic;
     if (topic === undefined) {
       this._emitFrame(frame);
@@ -521,6 +702,155 @@ export class RealtimeConnection extends RealtimeSocket {
 
   _forget(subscription) {
     if (this.subscriptions.get(subscription.topic) === subscription) this.subscriptions.delete(subscription.topic);
+  }
+
+  // --- WebSocket or SSE -------------------------------------------------------
+
+  _open(token) {
+    if (this.transport === "sse") return new EventStream(this.options.sseUrl);
+    return super._open(token);
+  }
+
+  _attach(socket, generation, open = false) {
+    super._attach(socket, generation, open);
+    if (!(socket instanceof EventStream)) return;
+    socket.onsuspend = () => this._current(generation) && this._suspended();
+    socket.onresume = () => this._current(generation) && this._resumed(generation);
+  }
+
+  // WebSockets that never open while the token endpoint answers are blocked on the
+  // way: after `fallbackAfter` in a row the connection moves to SSE, at once.
+  _lost(code, opened) {
+    if (this.transport === "websocket") {
+      this.failedHandshakes = opened ? 0 : this.failedHandshakes + 1;
+      if (this.failedHandshakes >= this.options.fallbackAfter) {
+        this._setTransport("sse");
+        this._scheduleProbe();
+        this._connect();
+        return;
+      }
+    }
+    super._lost(code, opened);
+  }
+
+  _setTransport(transport) {
+    if (this.transport === transport) return;
+    this.transport = transport;
+    this._emit("transport", { transport });
+  }
+
+  _scheduleProbe() {
+    clearTimeout(this.timers.probe);
+    this.timers.probe = setTimeout(() => this._probe(), this.options.websocketRetryAfter);
+  }
+
+  // While on SSE: try a WebSocket (with a fresh token); if it opens, it becomes the connection.
+  async _probe() {
+    if (!this.running || this.transport !== "sse" || this.probe !== null) return;
+    const probe = (this.probe = { socket: null });
+    let token = null;
+    try {
+      token = await this._token();
+    } catch {
+      // The site is away, or the user signed out: the stream finds out too; try again later.
+    }
+    if (this.probe !== probe) return; // given up meanwhile (close())
+    if (token === null) {
+      this.probe = null;
+      this._scheduleProbe();
+      return;
+    }
+    const socket = (probe.socket = new WebSocket(this.url, [SUBPROTOCOL, `bearer.${token.token}`]));
+    socket.onopen = () => {
+      this.probe = null;
+      this._switchTo(socket);
+    };
+    socket.onclose = () => {
+      this.probe = null;
+      this._scheduleProbe();
+    };
+  }
+
+  _dropProbe() {
+    const probe = this.probe;
+    this.probe = null;
+    clearTimeout(this.timers.probe);
+    if (probe?.socket) {
+      probe.socket.onopen = probe.socket.onclose = null;
+      probe.socket.close(1000);
+    }
+  }
+
+  // A WebSocket opened: the SSE stream is closed and every topic subscribed on the socket,
+  // after the last id seen there (what the stream held back is replayed; nothing comes twice).
+  _switchTo(socket) {
+    const generation = ++this.generation; // the stream's handlers, or an attempt under way, are ignored from now on
+    const stream = this.socket;
+    this.socket = null;
+    for (const timer of [this.timers.retry, this.timers.refresh, this.timers.stable]) clearTimeout(timer);
+    if (stream) {
+      stream.onopen = stream.onmessage = stream.onclose = null;
+      stream.close();
+    }
+    this._closed();
+    this.failedHandshakes = 0;
+    this._setTransport("websocket");
+    this._attach(socket, generation, true);
+  }
+
+  // --- An SSE stream that EventSource reconnected -------------------------------
+
+  _suspended() {
+    clearTimeout(this.timers.stable);
+    this.leaving.clear();
+    this.resume = { waiting: new Set(this.subscriptions.values()), resumed: new Set() };
+    for (const subscription of this.subscriptions.values()) subscription._suspended();
+    this._emit("close", { code: CLOSE_ABNORMAL, reason: "the event stream dropped", opened: true });
+    this._setState("reconnecting");
+  }
+
+  // The stream is back. The server resumed, from the stream's cursor, every topic
+  // with stored entries (`subscribed`, the entries after the last one this client
+  // got, `replay_complete`) before it reads any message, so the answer to a ping
+  // sent now comes after all of them. Then the topics it did not resume (live-only
+  // kinds, those subscribed meanwhile, and those with `resume: false`, which start
+  // again from their `since`) are subscribed as after a reconnect, and the topics
+  // it resumed for no subscription are left.
+  _resumed(generation) {
+    this.connects += 1;
+    this._setState("connected");
+    this._scheduleRefresh(generation);
+    this.timers.stable = setTimeout(() => {
+      this.attempt = 0;
+    }, this.options.stableAfter);
+    this.send({ type: "ping" });
+  }
+
+  // A frame while resuming; true when it was taken here.
+  _resuming(frame) {
+    if (frame.type === "pong" && frame.topic === undefined) {
+      this._resumedAll();
+      return true;
+    }
+    if (frame.type !== "subscribed") return false;
+    const subscription = this.subscriptions.get(frame.topic);
+    if (subscription && !this.resume.waiting.has(subscription)) return false; // the answer to a subscribe sent since
+    this.resume.resumed.add(frame.topic);
+    if (subscription?.feed.resume) subscription._resumed(frame);
+    return true;
+  }
+
+  _resumedAll() {
+    const { waiting, resumed } = this.resume;
+    this.resume = null;
+    for (const topic of resumed) {
+      if (this.subscriptions.get(topic)?.state !== "subscribed") this._leave(topic);
+    }
+    for (const subscription of waiting) {
+      if (subscription.state === "subscribing" && this.subscriptions.get(subscription.topic) === subscription) {
+        subscription._subscribe();
+      }
+    }
   }
 }
 
@@ -601,6 +931,18 @@ export class Subscription extends Emitter {
   _disconnected() {
     this.feed.stop();
     if (this.state === "subscribed") this._setState("subscribing");
+  }
+
+  // The SSE stream dropped and EventSource reconnects it (RealtimeConnection._suspended):
+  // unlike a disconnect, the feed keeps what it holds, since the stream resumes where it was.
+  _suspended() {
+    if (this.state === "subscribed") this._setState("subscribing");
+  }
+
+  // The reconnected stream resumed the topic from its cursor, as a subscribe with `since` would.
+  _resumed(subscribed) {
+    this._emit("subscribe", { since: this.since, resumed: true });
+    this._receive(subscribed);
   }
 
   _receive(frame) {

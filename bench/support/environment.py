@@ -70,8 +70,12 @@ def fresh_database(
     posts: int = 1,
     comments: int = 0,
     settings_module: str = "project.settings",
+    checkout: Path = ROOT,
 ) -> Seed:
-    """An empty, migrated database (PostgreSQL or a SQLite file) with `users` users and `posts` posts."""
+    """
+    An empty, migrated database (PostgreSQL or a SQLite file) with `users` users and `posts` posts, seeded by
+    `checkout` (another tree's: its migrations, its models, its bench/support/seed.py and its signing key).
+    """
     parsed = urlparse(database_url)
     if parsed.scheme.startswith("sqlite"):
         path = Path(parsed.path)
@@ -91,7 +95,7 @@ def fresh_database(
     env.pop("REDIS_URL", None)
     output = subprocess.run(
         [sys.executable, "-m", "bench.support.seed", str(users), str(posts), str(comments)],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+        cwd=checkout, env=env, check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
     seeded = json.loads(output)
     return Seed(tokens=seeded["tokens"], user_ids=seeded["user_ids"], post_ids=seeded["post_ids"])
@@ -108,18 +112,26 @@ def count_rows(database_url: str, table: str) -> int:
 
 
 class ConnectionSampler(Sampler):
-    """Samples the number of PostgreSQL connections to the benchmark database, in a thread."""
+    """
+    Samples the number of PostgreSQL connections to the benchmark database, in a thread; with
+    `application_name`, those of the processes whose DATABASE_URL names it (`?application_name=…`).
+    """
 
-    def __init__(self, interval: float = 0.25) -> None:
+    def __init__(self, interval: float = 0.25, *, application_name: str | None = None) -> None:
         super().__init__(interval)
         self.samples: list[int] = []
         self._name = urlparse(DATABASE_URL).path.lstrip("/")
+        self._application_name = application_name
         self._probe: psycopg.Connection[Any] | None = None
 
     def sample(self) -> None:
         if self._probe is None:  # not yet connected
             return
-        row = self._probe.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [self._name]).fetchone()
+        if self._application_name is None:
+            query, value = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", self._name
+        else:
+            query, value = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", self._application_name
+        row = self._probe.execute(query, [value]).fetchone()
         self.samples.append(int(row[0]) if row else 0)
 
     def _run(self) -> None:
@@ -129,6 +141,14 @@ class ConnectionSampler(Sampler):
     @property
     def peak(self) -> int:
         return max(self.samples, default=0)
+
+
+def django_shell(checkout: Path, env: dict[str, str], code: str) -> str:
+    """Run `code` in `manage.py shell` of `checkout`, with the server's environment `env`; what it printed."""
+    return subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=checkout, env={**os.environ, **env}, check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
 
 
 @contextmanager

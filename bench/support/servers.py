@@ -84,9 +84,19 @@ def free_port() -> int:
 
 
 def start(
-    name: str, command: list[str], port: int, env: dict[str, str], log_dir: Path, *, open_files: int | None = None
+    name: str,
+    command: list[str],
+    port: int,
+    env: dict[str, str],
+    log_dir: Path,
+    *,
+    open_files: int | None = None,
+    checkout: Path = ROOT,
 ) -> Server:
-    """With `open_files`, the process may hold that many descriptors (or its hard limit, where it may not be raised)."""
+    """
+    With `open_files`, the process may hold that many descriptors (or its hard limit, where it may not be raised).
+    `checkout`: the tree whose code the server runs (its working directory: its own modules are imported).
+    """
     log_path = log_dir / f"{name}.log"
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
 
@@ -100,7 +110,7 @@ def start(
 
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=limits
+            command, cwd=checkout, env=full_env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=limits
         )
     server = Server(name, port, process, log_path, env)
     deadline = time.monotonic() + STARTUP_TIMEOUT

@@ -137,6 +137,7 @@ def test_pip_install_ships_the_three_apps_and_nothing_of_this_site(host_site: Ho
     assert [name for name in ("project", "demo", "bench", "tests") if (installed / name).exists()] == []
     shipped = [
         "realtime/static/realtime/client.js",
+        "realtime/static/realtime/client.d.ts",
         "notifications/templates/admin/notifications/send_notification.html",
         "notifications/migrations/0001_initial.py",
         "comments/migrations/0001_initial.py",

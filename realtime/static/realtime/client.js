@@ -361,7 +361,16 @@ export class RealtimeSocket extends Emitter {
       return;
     }
     if (!this._current(generation)) return;
-    this._attach(this._open(token), generation);
+    let socket;
+    try {
+      socket = this._open(token);
+    } catch (error) {
+      // The browser would not even try (a Content-Security-Policy, say): as a handshake that failed.
+      this._emit("close", { code: CLOSE_ABNORMAL, reason: `${error}`, opened: false });
+      this._lost(CLOSE_ABNORMAL, false);
+      return;
+    }
+    this._attach(socket, generation);
   }
 
   // The socket of an attempt, once its token came (RealtimeConnection may open an SSE stream instead).
@@ -760,7 +769,14 @@ export class RealtimeConnection extends RealtimeSocket {
       this._scheduleProbe();
       return;
     }
-    const socket = (probe.socket = new WebSocket(this.url, [SUBPROTOCOL, `bearer.${token.token}`]));
+    let socket;
+    try {
+      socket = probe.socket = new WebSocket(this.url, [SUBPROTOCOL, `bearer.${token.token}`]);
+    } catch {
+      this.probe = null;
+      this._scheduleProbe();
+      return;
+    }
     socket.onopen = () => {
       this.probe = null;
       this._switchTo(socket);

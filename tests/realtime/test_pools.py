@@ -7,6 +7,8 @@ made gives it its own timeout back. On PostgreSQL, whose pool the settings confi
 from __future__ import annotations
 
 import logging
+import time
+from typing import Any
 
 import pytest
 from django.db import OperationalError, connection
@@ -17,7 +19,8 @@ from realtime.outage import log_database_failure
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
-def test_an_outage_makes_the_pool_fail_fast_and_the_next_connection_restores_it() -> None:
+def test_an_outage_makes_the_pool_fail_fast_and_the_next_connection_restores_it(monkeypatch: Any) -> None:
+    monkeypatch.setattr(pools, "_start_probe", lambda: None)  # the next test's
     pool = getattr(connection, "pool", None)  # PostgreSQL's wrapper has one
     assert pool is not None
     configured = pool.timeout
@@ -39,3 +42,23 @@ def test_a_failure_that_is_no_outage_leaves_the_pool_as_it_is() -> None:
     configured = pool.timeout
     log_database_failure(logging.getLogger("test"), IntegrityError("duplicate key"), "Writing")
     assert pool.timeout == configured
+
+
+def test_while_the_database_is_away_a_probe_replaces_the_pool_once_it_answers(monkeypatch: Any) -> None:
+    """The pool waits out a backoff that doubles at each failed try; the probe's pool connects at once."""
+    monkeypatch.setattr(pools, "PROBE_INTERVAL", 0.05)
+    stuck = getattr(connection, "pool", None)
+    assert stuck is not None
+    configured = stuck.timeout
+    log_database_failure(logging.getLogger("test"), OperationalError("server closed the connection"), "Writing")
+    assert stuck.timeout == pools.FAIL_FAST
+    # No connection is made here: only the probe can find that the database answers.
+    for _ in range(200):
+        if getattr(connection, "pool", None) is not stuck:
+            break
+        time.sleep(0.05)
+    fresh: Any = getattr(connection, "pool", None)
+    assert fresh is not stuck
+    assert stuck.closed
+    assert fresh.timeout == configured
+    assert pools._lowered == {}

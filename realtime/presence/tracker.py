@@ -514,9 +514,12 @@ async def forget(hub: Hub) -> None:
     """Drop the hub's tracker and its Redis client (tests, between event loops)."""
     found = _trackers.pop(hub, None)
     if found is not None:
-        for task in (found._reader, found._writer):
-            if task is not None:
-                task.cancel()
+        loop = asyncio.get_running_loop()
+        tasks = [task for task in (found._reader, found._writer) if task is not None and task.get_loop() is loop]
+        for task in tasks:
+            task.cancel()
+        # Wait for them to stop before the client closes, or one in a command reconnects and leaks its socket.
+        await asyncio.gather(*tasks, return_exceptions=True)
         await found.backend.close()
 
 

@@ -59,6 +59,7 @@ async def test_a_client_gone_without_a_word_is_forgotten_when_the_heartbeat_time
     assert await ghost.receive_output() == {"type": "websocket.close", "code": 4408, "reason": ""}
 
     assert counted(user) == (1, 0)  # at once: no answer to the close is awaited
+    await ghost.wait()  # its application ends (leaving its groups may wait on Redis)
     assert before.added("realtime_connections", COMMENTS_ENDPOINT) == 1
     assert before.added("realtime_closes_total", {**COMMENTS_ENDPOINT, "code": "4408", "by": "server"}) == 1
     await realtime_clock.advance(1.0)

@@ -1,7 +1,8 @@
 """
 SIGTERM on each server (PROTOCOL.md, "On every ASGI server"): every open connection,
 idle ones included, gets a close frame (4012) before the server and its workers exit,
-within 10 seconds, with nothing in the log but the stop.
+within 10 seconds, with nothing in the log but the stop; an SSE stream's last event is
+`close` with 4012.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from comments.models import Post
 from realtime.auth.tokens import issue_token
 from tests.servers.conftest import BATTERY_LIMITS
+from tests.support import sse
 from tests.support.live import SERVERS, WIRE_APPLICATION, start_server
 
 pytestmark = [pytest.mark.wire, pytest.mark.django_db(transaction=True)]
@@ -34,6 +36,17 @@ async def closed_with(ws: ClientConnection) -> int:
             await ws.recv()
     except ConnectionClosed as closed:
         return closed.rcvd.code if closed.rcvd is not None else 1006
+
+
+async def stream_closed_with(stream: sse.Stream) -> int:
+    """The code of an SSE stream's `close` event (1006 when it ended without one)."""
+    while True:
+        event = await stream.next_event(wait=EXIT_WITHIN)
+        if event is None:
+            return 1006
+        if event.frame["type"] == "close":
+            assert await stream.next_event(wait=EXIT_WITHIN) is None  # the response ends with it
+            return int(event.frame["code"])
 
 
 async def busy(ws: ClientConnection) -> int:
@@ -62,17 +75,25 @@ async def test_sigterm_closes_idle_and_busy_connections_with_4012_and_the_server
     idle = [await connect(f"{server.ws_url}{path}") for path in paths]
     chatty = await connect(f"{server.ws_url}/ws/echo")
     chatting = asyncio.ensure_future(busy(chatty))
+    stream = await sse.open_stream(
+        server.host, server.port, "/realtime/sse?topic=notifications", {"Authorization": f"Bearer {token}"}
+    )
+    assert stream.status == 200
+    assert (await stream.next_event()).frame["type"] == "connected"  # type: ignore[union-attr]
     await asyncio.sleep(SETTLE)
 
     server.process.send_signal(signal.SIGTERM)
-    codes = await asyncio.wait_for(asyncio.gather(*(closed_with(ws) for ws in idle), chatting), EXIT_WITHIN)
+    codes = await asyncio.wait_for(
+        asyncio.gather(*(closed_with(ws) for ws in idle), chatting, stream_closed_with(stream)), EXIT_WITHIN
+    )
+    stream.close()
     try:
         server.process.wait(timeout=EXIT_WITHIN)
     except subprocess.TimeoutExpired:
         server.stop()
         pytest.fail(f"{server_name} did not exit within {EXIT_WITHIN} s of SIGTERM")
 
-    assert codes == [4012] * 5
+    assert codes == [4012] * 6
     log = server.log()
     assert "Traceback" not in log, log[-3000:]
     assert "Exception inside application" not in log

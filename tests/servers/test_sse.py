@@ -2,19 +2,21 @@
 Server-Sent Events over the wire, on every server (PROTOCOL.md, "Server-Sent
 Events: when WebSockets are blocked"): the same frames as `/ws/`, the `connected`
 and `close` events, POSTed messages answered on the stream, the `id:` cursor that
-resumes every topic, session and bearer authentication, CSRF, and a client that
-reads nothing given up.
+resumes every topic, session and bearer authentication, CSRF, heartbeat comments,
+and a client that reads nothing given up.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
 import pytest
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
+from websockets.asyncio.client import connect
 
 from comments.models import Comment, Post
 from realtime.auth.tokens import issue_token
@@ -130,6 +132,20 @@ async def test_a_token_that_expires_ends_the_stream_with_a_close_event(any_serve
     stream.close()
 
 
+async def test_an_idle_stream_gets_a_heartbeat_comment_and_stays_open(any_server: LiveServer, user: Any) -> None:
+    """`: ping` every HEARTBEAT_INTERVAL (2 s here); a stream cannot answer it and is not closed for that."""
+    stream = await opened(any_server, "?topic=notifications", bearer(user))
+    name = (await stream.next_event()).frame["stream"]  # type: ignore[union-attr]
+    for _ in range(40):  # two heartbeats at most, each checked by a round trip that reads the stream up to it
+        await asyncio.sleep(0.25)
+        assert await post_to(any_server, name, {"type": "ping"}, bearer(user)) == (202, b"")
+        assert without_presence(await stream.frames_until("pong"))[-1] == {"type": "pong"}
+        if len(stream.comments) >= 2:
+            break
+    assert stream.comments[:2] == ["ping", "ping"]
+    stream.close()
+
+
 @pytest.fixture
 def session(user: Any) -> tuple[str, str]:
     """A signed-in session of `user`, and a CSRF token: (sessionid, csrftoken)."""
@@ -154,6 +170,34 @@ async def test_a_signed_in_browser_streams_with_its_session_and_posts_with_its_c
     assert await post_to(any_server, name, {"type": "ping"}, {**cookie, "X-CSRFToken": csrf}) == (202, b"")
     assert (await stream.frames_until("pong"))[-1] == {"type": "pong"}
     stream.close()
+
+
+async def test_a_stream_from_another_sites_page_is_refused_with_403(
+    any_server: LiveServer, session: tuple[str, str]
+) -> None:
+    sessionid, _ = session
+    headers = {"Cookie": f"sessionid={sessionid}", "Origin": "https://elsewhere.example"}
+    stream = await sse.open_stream(any_server.host, any_server.port, "/realtime/sse?topic=notifications", headers)
+    stream.close()
+    assert (stream.status, json.loads(stream.body)["error"]) == (403, "forbidden")
+
+
+async def test_a_stream_counts_as_a_connection_and_one_over_the_users_cap_is_refused_with_429(
+    any_server: LiveServer, user: Any
+) -> None:
+    cap = 20  # MAX_CONNECTIONS_PER_USER's default
+    streams = [await opened(any_server, "?topic=notifications", bearer(user)) for _ in range(cap - 1)]
+    async with connect(f"{any_server.ws_url}/ws/?token={issue_token(user)}"):  # the 20th
+        refused = await sse.open_stream(
+            any_server.host, any_server.port, "/realtime/sse?topic=notifications", bearer(user)
+        )
+        refused.close()
+    assert (refused.status, json.loads(refused.body)) == (
+        429,
+        {"error": "rate_limited", "code": 4429, "message": "Too many connections."},
+    )
+    for stream in streams:
+        stream.close()
 
 
 async def test_a_stream_that_reads_nothing_is_given_up_and_stops_counting(

@@ -16,6 +16,7 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
 from realtime import lifecycle, registry
 from realtime.conf import realtime_settings
+from realtime.disconnects import quiet_when_gone
 from realtime.layers.redis import RedisUnreachable, check_redis
 from realtime.limits.addresses import ConnectionsPerAddress
 from realtime.limits.origins import OriginCheckMiddleware
@@ -50,7 +51,7 @@ def realtime_application(
     application: ASGIApp = ProtocolTypeRouter(
         {
             "lifespan": lifespan,
-            "http": with_static_files(http_application),
+            "http": quiet_when_gone(with_static_files(http_application)),
             "websocket": websocket_application(websocket_urlpatterns),
         }
     )

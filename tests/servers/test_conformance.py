@@ -5,7 +5,9 @@ Every endpoint as PROTOCOL.md says, and its bounds, on each server of "On every 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import socket
 from typing import Any
 
 import pytest
@@ -157,4 +159,43 @@ async def test_a_client_that_reads_nothing_is_given_up_and_stops_counting(
     reader.close()
     assert counted[0] == before + 1
     assert counted[-1] == before, f"still counted: {counted}"
+    clean(any_server)
+
+
+# --- The HTTP side ----------------------------------------------------------------------------------------------
+
+# Django admin's largest static file (325 KB), served by realtime_application (REALTIME SERVE_STATIC).
+STATIC = "/static/admin/js/vendor/xregexp/xregexp.js"
+PIPELINERS, PIPELINED = 8, 800  # 8 × 800 answers: 2 GB, had the server written them all
+GROWTH_BOUND_MIB = 48
+SETTLE = 2.0
+
+
+def pipeline(server: LiveServer, request: bytes, count: int) -> socket.socket:
+    """A client that sends `count` requests at once and reads none of the answers (a 4 KiB receive buffer)."""
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    client.connect((server.host, server.port))
+    client.setblocking(False)
+    with contextlib.suppress(BlockingIOError):  # what the server does not take stays unsent
+        client.send(request * count)
+    return client
+
+
+@pytest.mark.parametrize("path", ["static", "history"])
+async def test_pipelined_requests_whose_answers_nobody_reads_cost_a_bounded_amount(
+    any_server: LiveServer, long_post: Post, token: str, path: str
+) -> None:
+    target = STATIC if path == "static" else f"/realtime/history/comments/{long_post.pk}?since=0&limit=500"
+    request = f"GET {target} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+    before = any_server.memory_kib()
+    clients = [pipeline(any_server, request, PIPELINED) for _ in range(PIPELINERS)]
+    await asyncio.sleep(SETTLE)  # what the server would take, it takes now
+    grown_mib = (any_server.memory_kib() - before) / 1024
+    async with connect(f"{any_server.ws_url}/ws/echo") as ws:  # and it still answers everyone else
+        await ws.send("still here")
+        assert await asyncio.wait_for(ws.recv(), RECEIVE) == "Echo: still here"
+    for client in clients:
+        client.close()
+    assert grown_mib < GROWTH_BOUND_MIB, f"{any_server.name} grew by {grown_mib:.0f} MiB"
     clean(any_server)

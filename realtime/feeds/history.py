@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 HISTORY_PAGE_SIZE = 100
 HISTORY_MAX_PAGE_SIZE = 500
 # The JSON of a page's items, in bytes: past it the page ends (a page of 500 long comments was 15 MB).
-HISTORY_MAX_PAGE_BYTES = 1024 * 1024
+HISTORY_MAX_PAGE_BYTES = 256 * 1024
 # Entries the first query of a page reads; the next reads as many as the bytes left are likely to hold.
 FIRST_BATCH = 25
 _SEPARATORS = (",", ":")

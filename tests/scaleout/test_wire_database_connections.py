@@ -115,7 +115,7 @@ async def test_a_flood_of_anonymous_requests_holds_at_most_the_pools_connections
 # --- A response waiting for its client holds no database connection ----------------------------------
 
 LONG_BODY = "x" * 4000
-PAGE_REQUESTS = 12  # pipelined per socket: more than the kernel's buffers hold (pages of 1 MiB)
+PAGE_REQUESTS = 12  # pipelined per socket: more than the kernel's buffers hold (pages of 256 KiB)
 STALLED_SOCKETS = 4
 
 

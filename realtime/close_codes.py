@@ -13,10 +13,18 @@ from __future__ import annotations
 
 # RFC 6455 codes.
 CLOSE_NORMAL = 1000
+# The peer is going away: a server stopping, a page left.
+CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY_VIOLATION = 1008
 # A client message over WEBSOCKET_MAX_MESSAGE_SIZE (or of too many fragments).
 CLOSE_MESSAGE_TOO_BIG = 1009
 CLOSE_INTERNAL_ERROR = 1011
+CLOSE_SERVICE_RESTART = 1012
+CLOSE_TRY_AGAIN_LATER = 1013
+# Never sent on the wire: what a side reports when a close came without a code (ASGI's
+# `websocket.disconnect` without one), and when the connection ended without a close frame.
+CLOSE_NO_STATUS = 1005
+CLOSE_ABNORMAL = 1006
 
 # Application codes, 4000 + the matching HTTP status where one exists.
 CLOSE_TOKEN_EXPIRED = 4401

@@ -41,10 +41,10 @@ from realtime.client.errors import (
 )
 from realtime.client.logs import connection_logger
 from realtime.client.positions import Position, default_position
-from realtime.client.protocol import CLOSE_ABNORMAL, RECONNECT_CODES, Frame, decode, encode
+from realtime.client.protocol import RECONNECT_CODES, Frame, decode, encode
 from realtime.client.refresh import keep_token_fresh
 from realtime.client.subscriptions import Subscription, SubscriptionState
-from realtime.close_codes import CLOSE_NORMAL, CLOSE_TOKEN_EXPIRED
+from realtime.close_codes import CLOSE_ABNORMAL, CLOSE_NORMAL, CLOSE_TOKEN_EXPIRED
 
 logger = logging.getLogger(__name__)
 

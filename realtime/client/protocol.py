@@ -12,24 +12,22 @@ import json
 from typing import Any
 
 from realtime.close_codes import (
+    CLOSE_ABNORMAL,
     CLOSE_FELL_BEHIND,
+    CLOSE_GOING_AWAY,
     CLOSE_HEARTBEAT_TIMEOUT,
     CLOSE_INTERNAL_ERROR,
     CLOSE_RATE_LIMITED,
     CLOSE_SERVER_RESTARTING,
+    CLOSE_SERVICE_RESTART,
     CLOSE_TOKEN_EXPIRED,
+    CLOSE_TRY_AGAIN_LATER,
     CLOSE_UNAVAILABLE,
 )
 
 # A JSON object as the server sends it, or as the client sends one.
 Frame = dict[str, Any]
 
-# RFC 6455 codes a client sees without the server choosing them.
-CLOSE_GOING_AWAY = 1001
-# No close frame: the connection was lost (a killed server, a dropped network).
-CLOSE_ABNORMAL = 1006
-CLOSE_SERVICE_RESTART = 1012
-CLOSE_TRY_AGAIN_LATER = 1013
 
 # The JavaScript client's RECONNECT_CODES (realtime/static/realtime/client.js): after these the client
 # connects again and resumes every topic; after any other code it ends (`ConnectionEnded`).

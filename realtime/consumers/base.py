@@ -39,8 +39,11 @@ from channels.layers import get_channel_layer
 from realtime import codec, lifecycle
 from realtime.clock import Timer
 from realtime.close_codes import (
+    CLOSE_ABNORMAL,
     CLOSE_FELL_BEHIND,
     CLOSE_MESSAGE_TOO_BIG,
+    CLOSE_NO_STATUS,
+    CLOSE_NORMAL,
     CLOSE_RATE_LIMITED,
     CLOSE_SERVER_RESTARTING,
 )
@@ -53,9 +56,6 @@ from realtime.consumers.outgoing import (
     too_large_instead,
 )
 from realtime.consumers.state import (
-    CLOSE_ABNORMAL,
-    CLOSE_NO_STATUS,
-    CLOSE_NORMAL,
     WebSocketDisconnect,
     WebSocketState,
     after_receive,

@@ -12,12 +12,7 @@ from __future__ import annotations
 
 import enum
 
-# RFC 6455 codes the state machine speaks of.
-CLOSE_NORMAL = 1000
-# ASGI "websocket.disconnect" without a code means 1005 (no status received).
-CLOSE_NO_STATUS = 1005
-# starlette raises WebSocketDisconnect(1006) when the transport fails on send.
-CLOSE_ABNORMAL = 1006
+from realtime.close_codes import CLOSE_NORMAL
 
 
 class WebSocketState(enum.Enum):

@@ -24,16 +24,13 @@ from typing import Any
 
 from prometheus_client.metrics import Counter, Gauge
 
+from realtime.close_codes import CLOSE_ABNORMAL, CLOSE_INTERNAL_ERROR, CLOSE_NO_STATUS
 from realtime.metrics import catalog
 from realtime.metrics.endpoints import EndpointLabels
 from realtime.metrics.traffic import Traffic, traffic_of
 from realtime.types import ASGIApp, Message, Receive, Scope, Send
 
 SCOPE_KEY = "realtime.meter"
-CLOSE_NO_STATUS = 1005
-# A connection that ended with no close at all (dropped, or cancelled as the server stopped).
-CLOSE_ABNORMAL = 1006
-CLOSE_INTERNAL_ERROR = 1011
 # The outcome of a refusal that nobody named, by its close code.
 OUTCOME_OF_CODE = {
     4429: catalog.REFUSED_CAP,

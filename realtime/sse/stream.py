@@ -34,7 +34,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 from django.core import signing
 
-from realtime.close_codes import CLOSE_FELL_BEHIND, CLOSE_NORMAL
+from realtime.close_codes import CLOSE_FELL_BEHIND, CLOSE_GOING_AWAY, CLOSE_NORMAL
 from realtime.conf import realtime_settings
 from realtime.limits.flow import EXTENSION
 from realtime.sse.consumer import COMMENT, CURSOR
@@ -51,7 +51,6 @@ END_GRACE = 5.0
 STREAM_SALT = "realtime.sse.stream"
 MESSAGE = "sse.message"
 ACK = "sse.ack"
-CLOSE_GOING_AWAY = 1001
 
 
 def stream_id(channel: str, user_id: Any) -> str:

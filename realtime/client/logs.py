@@ -15,11 +15,13 @@ from typing import Any
 
 # A JWT starts with the base64url of '{"' (its header); a truncated frame may cut it anywhere.
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*")
+# A `refresh` frame's token, whole or cut by websockets' "..." with its last characters after it.
+_TOKEN_FIELD = re.compile(r'("token"\s*:\s*")[^"\']*')
 REDACTED = "[token]"
 
 
 def redact(text: str) -> str:
-    return _JWT.sub(REDACTED, text)
+    return _JWT.sub(REDACTED, _TOKEN_FIELD.sub(rf"\g<1>{REDACTED}", text))
 
 
 class TokenFreeLogger(logging.LoggerAdapter[logging.Logger]):

@@ -348,6 +348,10 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
                 message = await receive()
                 self.waiting_for_client = False
                 self.last_client_message_at = now()
+                if self.client_state is WebSocketState.DISCONNECTED:
+                    # Already ended as gone by another task (a send that failed, a heartbeat timed out), which
+                    # is leaving its groups now: the server's own word of the disconnect adds nothing.
+                    return
                 if message["type"] != "websocket.receive" or self.client_state is not WebSocketState.CONNECTED:
                     self.client_state = after_receive(self.client_state, message["type"])
                 await self.dispatch(message)

@@ -11,6 +11,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
 from channels.testing import ApplicationCommunicator, WebsocketCommunicator
 
@@ -627,3 +628,33 @@ async def test_an_event_handled_now_waits_its_turn_behind_a_running_handler() ->
     await asyncio.wait_for(asyncio.gather(slow, waiting), timeout=2)
     assert consumer.ran == ["slow", "after"]
     await communicator.disconnect()
+
+
+class SlowToLeave(Recorder):
+    """Its `disconnect` waits for the test: what leaving Redis groups takes on a busy server."""
+
+    released: asyncio.Event
+
+    async def disconnect(self, code: int, reason: str = "") -> None:
+        await super().disconnect(code, reason)
+        await self.released.wait()
+
+
+async def test_the_servers_disconnect_after_the_connection_was_ended_as_gone_ends_it_quietly() -> None:
+    """
+    Another task ends the connection as gone (a send failed, a heartbeat timed out) and is still
+    leaving when the server's own `websocket.disconnect` arrives (uvicorn, 10,000 clients leaving at
+    once): no "Cannot call receive once a disconnect message has been received".
+    """
+    communicator, consumer = await connected(SlowToLeave)
+    consumer.released = asyncio.Event()
+    gone = asyncio.ensure_future(consumer.client_gone())
+    await asyncio.sleep(0)  # client_gone runs up to the wait in disconnect
+    assert consumer.client_state is WebSocketState.DISCONNECTED
+    await communicator.send_input({"type": "websocket.disconnect", "code": 1006})
+    await asyncio.sleep(0.01)  # the consumer reads it
+    consumer.released.set()
+    with pytest.raises(StopConsumer):  # how the consumer ends
+        await gone
+    await communicator.wait()  # the application ended without an error
+    assert consumer.seen[-1] == ("disconnect", (1006, WebSocketState.DISCONNECTED))

@@ -320,11 +320,16 @@ def fanout(sizes: Sizes, work: Path) -> dict[str, Any]:
     }
 
 
+# The layer's channels on a prefix of the bench's own: Redis pub/sub ignores the database number, so another
+# checkout's tests on this machine's Redis publish into the bench's groups otherwise (bench/settings/prefixed.py).
+BENCH_PREFIX = {"REDIS_PREFIX": "realtime-bench"}
+
+
 def servers_fanout(sizes: Sizes, work: Path) -> dict[str, Any]:
     """The smaller fan-out (1,000 watchers) over two processes of each server, the project's layer."""
     watchers, (comments, interval) = min(sizes.fanouts.items())
     return {
-        name: scaleout.fanout("pubsub", watchers, comments, interval, server_kind=KINDS[name])
+        name: scaleout.fanout("pubsub", watchers, comments, interval, server_kind=KINDS[name], environment=BENCH_PREFIX)
         for name in PROJECT_SERVERS
     }
 

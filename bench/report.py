@@ -6,6 +6,8 @@ round-trip latency plot (bench/rtt-latency.png).
 
 Only the part of RESULTS.md between the `performance` markers is rewritten;
 the rest (scale-out results, analysis) is left as it is.
+
+    python -m bench.report --servers     # the project's four servers side by side, printed (no file written)
 """
 
 from __future__ import annotations
@@ -467,8 +469,88 @@ def plot(rounds: list[dict[str, Any]]) -> None:
     figure.savefig(PLOT, dpi=110)
 
 
+PROJECT_SERVERS = ("A", "D", "H", "G")
+# Each scenario's anchor (bench/README.md): round trips against B (stock Channels) and C (the seed on uvicorn),
+# handshakes and memory against B, memory also against P (plain daphne, the floor); the fan-out against A.
+RTT_CASES = ("echo 20", "echo 200", "json 20", "json 200")
+
+
+def servers(report: dict[str, Any]) -> str:
+    """The four servers side by side (`--servers`): each figure, and its ratio to the bench's anchor."""
+    rtt, hs, memory = report.get("rtt", []), report.get("handshakes", []), report.get("memory", [])
+    fanouts = report.get("servers_fanout") or {}
+    lines = [f"Machine: {machine()}", ""]
+    if rtt:
+        lines += [
+            "Round trips per second, median over rounds (min–max); ratios taken within each round, then the median.",
+            "",
+            "| server | " + " | ".join(f"/ws/{case}" for case in RTT_CASES) + " |",
+            "|---|" + "---|" * len(RTT_CASES),
+        ]
+        for name in ("B", "C", *PROJECT_SERVERS):
+            lines.append(
+                f"| {SERVER_NAMES[name]} | "
+                + " | ".join(cell(figures(rtt, f"{name} {case}")) for case in RTT_CASES)
+                + " |"
+            )
+        for name in PROJECT_SERVERS:
+            for anchor in ("B", "C"):
+                ratios = [cell(ratio(rtt, f"{name} {case}", f"{anchor} {case}"), 2, "×") for case in RTT_CASES]
+                lines.append(f"| {name} ÷ {anchor} | " + " | ".join(ratios) + " |")
+        lines += ["", "Round-trip latency, median over rounds of each round's p50 / p99, ms:", ""]
+        lines += ["| server | " + " | ".join(f"/ws/{case}" for case in RTT_CASES) + " |", "|---|" + "---|" * 4]
+        for name in ("B", "C", *PROJECT_SERVERS):
+            row = [
+                f"{statistics.median(figures(rtt, f'{name} {case}', 'p50_ms')):.2f} / "
+                f"{statistics.median(figures(rtt, f'{name} {case}', 'p99_ms')):.2f}"
+                if figures(rtt, f"{name} {case}", "p50_ms")
+                else "—"
+                for case in RTT_CASES
+            ]
+            lines.append(f"| {name} | " + " | ".join(row) + " |")
+        wrong = sum(v["wrong_answers"] for r in rtt for v in r.values())
+        lines += ["", f"Wrong answers: {wrong}.", ""]
+    lines += [
+        "| server | handshakes/s | ÷ B | KiB per idle connection | ÷ B | ÷ P | opened / held / closed "
+        "| fan-out 1,000: delivered | p50 | p99 | max | p99 ÷ A |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    a_p99 = (fanouts.get("A") or {}).get("latency_ms", {}).get("p99")
+    for name in ("B", "P", *PROJECT_SERVERS):
+        last = memory[-1].get(name) if memory else None
+        counts = f"{last['connected']:,} / {last['held']:,} / {last['closed']:,}" if last else "—"
+        run = fanouts.get(name)
+        fan = "— | — | — | — | —"
+        if run:
+            latency = run["latency_ms"]
+            against_a = f"{latency['p99'] / a_p99:.2f}×" if a_p99 else "—"
+            fan = (
+                f"{run['deliveries']:,} / {run['deliveries_expected']:,} | {latency['p50']:.1f} ms "
+                f"| {latency['p99']:.1f} ms | {latency['max']:.1f} ms | {against_a}"
+            )
+        lines.append(
+            f"| {SERVER_NAMES.get(name, 'P: plain daphne')} | {cell(figures(hs, name))} "
+            f"| {cell(ratio(hs, name, 'B'), 2, '×')} | {cell(figures(memory, name, 'kib_per_connection'), 1)} "
+            f"| {cell(ratio(memory, name, 'B', 'kib_per_connection'), 2, '×')} "
+            f"| {cell(ratio(memory, name, 'P', 'kib_per_connection'), 2, '×')} | {counts} | {fan} |"
+        )
+    for name, run in fanouts.items():
+        closes, failures = sum(run["closes"].values()), sum(run["handshake_failures"].values())
+        if closes or failures or run["server_exceptions"] or run["lost"]:
+            lines.append(
+                f"\n{name}'s fan-out: {run['lost']:,} lost, closes {run['closes']}, handshake failures "
+                f"{run['handshake_failures']}, {run['server_exceptions']} server exceptions."
+            )
+    return "\n".join(lines)
+
+
 def main() -> None:
+    import sys
+
     report = json.loads((HERE / "out" / "perf.json").read_text())
+    if "--servers" in sys.argv[1:]:  # print the four servers side by side; RESULTS.md is left alone
+        print(servers(report))
+        return
     section = render(report)
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
     if START in text:

@@ -16,6 +16,7 @@ import binascii
 import json
 from collections.abc import Mapping
 
+from realtime.conf import realtime_settings
 from realtime.feeds.sequenced import is_id
 from realtime.feeds.subscription import SEQ, SINCE, Position
 
@@ -37,11 +38,14 @@ def decode(cursor: str) -> dict[str, Position]:
     if len(cursor) > MAX_LENGTH:
         raise InvalidCursor("the cursor is too long")
     try:
+        # RecursionError: thousands of nested brackets, which json.loads refuses that way.
         listed = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidCursor("the cursor is not one this server wrote") from None
     if not isinstance(listed, list):
         raise InvalidCursor("the cursor is not one this server wrote")
+    if len(listed) > realtime_settings.MAX_TOPICS_PER_CONNECTION:
+        raise InvalidCursor("the cursor names more topics than a stream may follow")
     positions: dict[str, Position] = {}
     for item in listed:
         if not (

@@ -48,6 +48,10 @@ HIGH_WATER = 64 * 1024
 INCOMING_LIMIT = 64
 # Seconds the application gets to end after the client left.
 END_GRACE = 5.0
+# Seconds between tries to read the stream's channel while the layer is away: doubling, at most the second.
+LAYER_RETRY_FIRST, LAYER_RETRY_MAX = 0.5, 5.0
+# Seconds within which the server starts reading an accepted stream's response, or the stream ends.
+START_WITHIN = 10.0
 STREAM_SALT = "realtime.sse.stream"
 MESSAGE = "sse.message"
 ACK = "sse.ack"
@@ -90,24 +94,44 @@ class Stream:
         self._ended = False
         self._task: asyncio.Task[None] | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._iterating = False
+        self._unread: asyncio.TimerHandle | None = None
+        self._ending: asyncio.Task[None] | None = None
         self._layer = get_channel_layer()
         self.name = ""
 
     # --- The view's side ------------------------------------------------------------------
 
     async def start(self) -> int | None:
-        """Run the application; None once it accepted, else the code it refused with."""
+        """
+        Run the application; None once it accepted, else the code it refused with. A request
+        cancelled meanwhile (its client left) ends the application before it goes.
+        """
         channel = await self._layer.new_channel() if self._layer is not None else ""
         self.name = stream_id(channel, self._user_id)
         scope = {**self._scope, "extensions": {**(self._scope.get("extensions") or {}), EXTENSION: self}}
         self._task = asyncio.ensure_future(self._run(scope))
-        refused = await self._answer
-        if refused is None and self._layer is not None:
-            self._reader = asyncio.ensure_future(self._read_posts(channel))
+        try:
+            refused = await asyncio.shield(self._answer)
+        except BaseException:
+            await self._end()
+            raise
+        if refused is None:
+            if self._layer is not None:
+                self._reader = asyncio.ensure_future(self._read_posts(channel))
+            # A response the server never starts to read (its client left between the view and the first
+            # event) runs no `finally` of `events`: the stream ends itself then.
+            self._unread = asyncio.get_running_loop().call_later(START_WITHIN, self._end_unread)
         return refused
+
+    def _end_unread(self) -> None:
+        if not self._iterating and not self._ended:
+            logger.info("SSE stream %s: its response was never read; ending it", self.name[:12])
+            self._ending = asyncio.ensure_future(self._end())
 
     async def events(self) -> AsyncIterator[bytes]:
         """The response's bytes, as they come; the client leaving (the iteration cancelled) ends the connection."""
+        self._iterating = True
         try:
             yield event(json.dumps({"type": "connected", "stream": self.name}, separators=(",", ":")))
             while True:
@@ -126,6 +150,8 @@ class Stream:
 
     async def _end(self) -> None:
         """The response is over (the client left, or the stream ended): the application ends too."""
+        if self._unread is not None:
+            self._unread.cancel()
         if self._reader is not None:
             self._reader.cancel()
         self._ended = True
@@ -145,6 +171,8 @@ class Stream:
         finally:
             if not self._answer.done():
                 self._answer.set_result(CLOSE_NORMAL)
+            if self._reader is not None:
+                self._reader.cancel()
             self._finish()
 
     async def _receive(self) -> Message:
@@ -156,7 +184,8 @@ class Stream:
     async def _send(self, message: Message) -> None:
         kind = message["type"]
         if kind == "websocket.accept":
-            self._answer.set_result(None)
+            if not self._answer.done():
+                self._answer.set_result(None)
         elif kind == "websocket.close":
             if not self._answer.done():
                 self._answer.set_result(int(message.get("code") or CLOSE_NORMAL))
@@ -214,8 +243,16 @@ class Stream:
 
     async def _read_posts(self, channel: str) -> None:
         assert self._layer is not None
+        failures = 0
         while True:
-            posted = await self._layer.receive(channel)
+            try:
+                posted = await self._layer.receive(channel)
+            except Exception as error:  # the layer lost Redis: wait, then read again (as the consumers do)
+                failures += 1
+                logger.warning("SSE stream: the channel layer is unavailable (%s)", type(error).__name__)
+                await asyncio.sleep(min(LAYER_RETRY_MAX, LAYER_RETRY_FIRST * 2 ** (failures - 1)))
+                continue
+            failures = 0
             if posted.get("type") != MESSAGE:
                 continue
             taken = str(posted.get("user")) == str(self._user_id) and self._incoming.qsize() < INCOMING_LIMIT

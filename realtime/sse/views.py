@@ -21,10 +21,12 @@ session it needs Django's CSRF token, as any POST.
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
@@ -43,8 +45,12 @@ from realtime.sse.consumer import SCOPE_KEY, StreamConsumer
 from realtime.sse.stream import ACK, MESSAGE, Stream, stream_of
 from realtime.types import ASGIApp
 
+logger = logging.getLogger(__name__)
+
 # The label of streams in the metrics, and the path of their WebSocket scope.
 ENDPOINT = "/realtime/sse"
+# What EventSource accepts, and what a session's stream request must accept.
+EVENT_STREAM = "text/event-stream"
 # Seconds a POST waits for the stream to take its message.
 ACK_TIMEOUT = 5.0
 # Request headers a stream's connection does not see: its credentials are the token the view hands it.
@@ -69,6 +75,13 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
         user = await request_user(request)
     except Unauthenticated as refused:
         return _answer({"error": "login_required", "message": str(refused)}, status=401)
+    if bearer_token(request) is None and EVENT_STREAM not in request.headers.get("Accept", ""):
+        # A cookie goes with any request a page of the same site makes (an <img>, a <script>, with no Origin
+        # header): a session's stream is what EventSource asks for, and nothing else opens one.
+        return _answer(
+            {"error": "forbidden", "message": "A session opens a stream with EventSource (Accept: text/event-stream)."},
+            status=403,
+        )
     last_event_id = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id")
     try:
         resume = cursor.decode(last_event_id) if last_event_id else {}
@@ -138,12 +151,17 @@ async def post_message(request: HttpRequest, name: str) -> HttpResponseBase:
         text = request.body.decode("utf-8")
     except UnicodeDecodeError:
         return _answer({"error": "invalid_json", "message": "The message must be UTF-8 JSON."}, status=400)
-    reply = await layer.new_channel()
-    await layer.send(found[0], {"type": MESSAGE, "text": text, "user": str(user.pk), "reply": reply})
     try:
+        reply = await layer.new_channel()
+        await layer.send(found[0], {"type": MESSAGE, "text": text, "user": str(user.pk), "reply": reply})
         answer = await asyncio.wait_for(layer.receive(reply), ACK_TIMEOUT)
+    except ChannelFull:  # messages wait for a stream that takes none (its process is gone)
+        return _answer({"error": "rate_limited", "message": "The stream has messages waiting; send later."}, status=429)
     except TimeoutError:
         return _no_such_stream()
+    except Exception as error:  # the channel layer lost Redis
+        logger.warning("POST to an SSE stream: the channel layer is unavailable (%s)", type(error).__name__)
+        return _answer({"error": "unavailable", "message": "Try again shortly."}, status=503)
     if answer.get("type") != ACK or not answer.get("mine"):
         return _no_such_stream()
     if not answer.get("taken"):

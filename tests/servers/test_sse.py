@@ -182,6 +182,22 @@ async def test_a_stream_from_another_sites_page_is_refused_with_403(
     assert (stream.status, json.loads(stream.body)["error"]) == (403, "forbidden")
 
 
+async def test_a_session_stream_is_opened_by_eventsource_alone(
+    any_server: LiveServer, session: tuple[str, str]
+) -> None:
+    """An <img> or <script> of a page of the same site sends the cookie and no Origin: refused with 403."""
+    sessionid, _ = session
+    for accept in ("image/avif,image/webp,*/*", "*/*"):
+        stream = await sse.open_stream(
+            any_server.host,
+            any_server.port,
+            "/realtime/sse?topic=notifications",
+            {"Cookie": f"sessionid={sessionid}", "Accept": accept},
+        )
+        stream.close()
+        assert (stream.status, json.loads(stream.body)["error"]) == (403, "forbidden")
+
+
 async def test_a_stream_counts_as_a_connection_and_one_over_the_users_cap_is_refused_with_429(
     any_server: LiveServer, user: Any
 ) -> None:

@@ -106,8 +106,9 @@ async def open_stream(
         import socket
 
         writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
-    lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Accept: text/event-stream"]
-    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    headers = {"Accept": "text/event-stream", **(headers or {})}
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
     writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_TIMEOUT)
     status_line, *header_lines = head.decode("latin1").split("\r\n")

@@ -29,8 +29,9 @@ from realtime.client.protocol import Frame
 PAGE_LIMIT = 500
 HISTORY_PATH = "/realtime/history/"
 REQUEST_TIMEOUT = 30.0
-# Answers worth asking again for: the server is away or busy, or the token was refreshed meanwhile.
+# Answers worth asking again for: the server is away or busy, or (401) the token was refreshed meanwhile.
 RETRY_STATUSES = frozenset({401, 408, 429})
+UNAUTHORIZED = 401
 
 _HTTP_SCHEMES = {"ws": "http", "wss": "https"}
 
@@ -56,8 +57,13 @@ class HistoryPage:
     next_after: int | None
 
 
-def read_page(url: str, *, after: int, token: str | None, timeout: float = REQUEST_TIMEOUT) -> HistoryPage:
-    """One page of history after `after` (blocking); `HistoryUnavailable` saying whether to try again."""
+def read_page(
+    url: str, *, after: int, token: str | None, renewable: bool = True, timeout: float = REQUEST_TIMEOUT
+) -> HistoryPage:
+    """
+    One page of history after `after` (blocking); `HistoryUnavailable` saying whether to try again
+    (a 401 only when the token can be `renewable`: a string that expired never becomes valid).
+    """
     headers = {"Accept": "application/json"}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
@@ -67,7 +73,8 @@ def read_page(url: str, *, after: int, token: str | None, timeout: float = REQUE
         with urllib.request.urlopen(request, timeout=timeout) as response:
             body = json.loads(response.read())
     except urllib.error.HTTPError as error:
-        retry = error.code >= 500 or error.code in RETRY_STATUSES
+        error.close()  # its response holds the socket
+        retry = error.code >= 500 or (error.code in RETRY_STATUSES and (renewable or error.code != UNAUTHORIZED))
         raise HistoryUnavailable(f"the history endpoint answered HTTP {error.code}", retry=retry) from None
     except (OSError, ValueError) as error:  # no network, a timeout, a body that is not JSON
         raise HistoryUnavailable(f"the history could not be read: {error}", retry=True) from None
@@ -96,6 +103,7 @@ class Backfill:
         position: Position,
         token: Callable[[], str | None],
         backoff: Backoff,
+        renewable: bool = True,
     ) -> None:
         self.complete = complete
         self.last_id = int(complete["last_id"])
@@ -104,6 +112,7 @@ class Backfill:
         self._after: int | None = after
         self._position = position
         self._token = token
+        self._renewable = renewable
         self._backoff = backoff
 
     async def next_items(self) -> list[Frame] | None:
@@ -112,7 +121,9 @@ class Backfill:
         after = self._after
         while True:
             try:
-                page = await asyncio.to_thread(read_page, self._url, after=after, token=self._token())
+                page = await asyncio.to_thread(
+                    read_page, self._url, after=after, token=self._token(), renewable=self._renewable
+                )
                 break
             except HistoryUnavailable as error:
                 if not error.retry:

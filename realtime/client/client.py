@@ -226,6 +226,10 @@ class RealtimeClient:
     def current_token(self) -> str | None:
         return self._credentials.current
 
+    @property
+    def token_renewable(self) -> bool:
+        return self._credentials.renewable
+
     def new_backoff(self) -> Backoff:
         return Backoff(*self._delays)
 
@@ -243,6 +247,13 @@ class RealtimeClient:
 
     async def _run(self, socket: ClientConnection | None) -> None:
         """Serve each connection, and connect again after it while its close code says to."""
+        try:
+            await self._follow(socket)
+        except Exception as error:  # a bug, or the application's position callable: fail loudly, hang nobody
+            logger.exception("The realtime client for %s stopped", self.url)
+            self._fail(error)
+
+    async def _follow(self, socket: ClientConnection | None) -> None:
         while socket is not None:
             opened_at = time.monotonic()
             code, reason = await self._serve(socket)
@@ -276,6 +287,10 @@ class RealtimeClient:
                 await self._route(socket, data)
         except (ConnectionClosed, ConnectionLost):
             pass
+        except Exception:
+            with contextlib.suppress(Exception):
+                await socket.close(CLOSE_NORMAL)
+            raise
         finally:
             self._socket = None
             if refresher is not None:

@@ -77,6 +77,10 @@ class Link(Protocol):
 
     def current_token(self) -> str | None: ...
 
+    @property
+    def token_renewable(self) -> bool:
+        """Whether the client can get a new token (a callable), or has one string that expires."""
+
     def new_backoff(self) -> Backoff: ...
 
 
@@ -99,6 +103,8 @@ class Subscription:
         self._position = TopicPosition(since, position)
         self._inbox = Inbox(self._position, self._start_backfill)
         self._settled = asyncio.Event()
+        # Set each time the client tells the subscription its connection is gone.
+        self._dropped = asyncio.Event()
         self._answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._left: asyncio.Future[None] | None = None
 
@@ -140,15 +146,21 @@ class Subscription:
         ref = self._link.new_ref()
         while True:
             await self._until_subscribed()
+            connection = self.sent_on
             answer = self._link.expect(ref)
             try:
                 await self._link.write({**message, "topic": self.topic, "ref": ref})
                 frame = await answer
             except ConnectionLost:
                 self._link.drop_answer(ref)
-                if "client_id" in message:
-                    continue
-                raise
+                if "client_id" not in message:
+                    raise
+                # Sent again on the next connection: until the client has seen this one go (its reader
+                # may not have run yet), the subscription still looks subscribed on it.
+                while self.state is SubscriptionState.SUBSCRIBED and self.sent_on == connection:
+                    self._dropped.clear()
+                    await self._dropped.wait()
+                continue
             if frame.get("type") == "error":
                 raise MessageRejected(frame)
             return frame
@@ -202,6 +214,7 @@ class Subscription:
     def disconnected(self) -> None:
         """The connection dropped: subscribed again on the next one, or, when leaving, left."""
         self.sent_on = None
+        self._dropped.set()
         if self.state is SubscriptionState.SUBSCRIBED:
             self._move(SubscriptionState.SUBSCRIBING)
         elif self.state is SubscriptionState.LEAVING:
@@ -213,6 +226,7 @@ class Subscription:
             return
         self.error = error
         self._move(SubscriptionState.CLOSED)
+        self._dropped.set()
         if not self._answered.done():
             self._answered.set_exception(error or ClientClosed("the client was closed"))
         if self._left is not None and not self._left.done():
@@ -279,6 +293,7 @@ class Subscription:
             position=self._position.position,
             token=self._link.current_token,
             backoff=self._link.new_backoff(),
+            renewable=self._link.token_renewable,
         )
 
 

@@ -53,6 +53,8 @@ class StandIn:
     def current_token(self) -> str | None:
         return None
 
+    token_renewable = True
+
     def new_backoff(self) -> Backoff:
         return Backoff()
 
@@ -152,3 +154,39 @@ async def test_send_after_unsubscribe_raises_naming_what_was_expected() -> None:
     await subscription.unsubscribe()
     with pytest.raises(RuntimeError, match=f"Expected a subscribed subscription to {TOPIC}, but it is unsubscribed"):
         await subscription.send({"type": "new_comment", "body": "hi"})
+
+
+async def test_a_message_with_a_client_id_waits_for_the_client_to_see_its_connection_go_before_resending() -> None:
+    """The socket is closed but the reader has not run yet: the resend waits for the next connection."""
+    link = StandIn()
+    subscription = Subscription(link, TOPIC, since=None, position=default_position)
+    subscription.sent_on = link.generation
+    subscription.receive({"type": "subscribed", "topic": TOPIC})
+    dead = {"writes": 0}
+    real_write = link.write
+
+    async def write_to_a_closed_socket(message: Frame) -> None:
+        if message.get("client_id") and dead["writes"] < 1:
+            dead["writes"] += 1
+            raise Lost("the connection dropped")  # without suspending, as websockets does
+        await real_write(message)
+
+    link.write = write_to_a_closed_socket  # type: ignore[method-assign]
+    sending = asyncio.ensure_future(subscription.send({"type": "new_comment", "body": "x", "client_id": "c1"}))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not sending.done()
+    assert link.written == []  # waiting, not spinning on the dead socket
+    link.drop(subscription)  # the reader notices
+    link.generation = 2
+    subscription.sent_on = 2
+    subscription.receive({"type": "subscribed", "topic": TOPIC})
+    for _ in range(20):
+        if link.written:
+            break
+        await asyncio.sleep(0.05)
+    (resent,) = link.written
+    link.answers[resent["ref"]].set_result({"type": "comment_created", "ref": resent["ref"], "comment_id": 1})
+    answered = await sending
+    assert answered is not None
+    assert answered["comment_id"] == 1

@@ -128,3 +128,25 @@ async def test_a_subscription_the_server_refuses_raises_subscription_refused(
         with pytest.raises(SubscriptionRefused) as refused:
             await client.subscribe("comments:987654")
     assert (refused.value.code, refused.value.frame["topic"]) == ("not_found", "comments:987654")
+
+
+async def test_a_position_callable_that_raises_fails_the_client_instead_of_hanging_it(
+    daphne_server: LiveServer, post: Post, user: Any, two_comments: list[Comment]
+) -> None:
+    def broken(frame: dict[str, Any]) -> int | None:
+        raise KeyError("the application's bug")
+
+    topic = f"comments:{post.pk}"
+    client = RealtimeClient(ws_url(daphne_server), token=issue_token(user), position=broken)
+    async with client:
+        subscription = await client.subscribe(topic, since=0)
+
+        async def read_all() -> None:
+            async with asyncio.timeout(WAIT):
+                async for _ in subscription:
+                    pass
+
+        with pytest.raises(KeyError, match="the application's bug"):
+            await read_all()
+        assert client.state.value == "failed"
+        assert isinstance(client.error, KeyError)

@@ -33,6 +33,11 @@ HEARTBEAT_COMMENT = "ping"
 class StreamConsumer(TopicsConsumer):
     _cursor_sent: str | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Topics of Last-Event-ID whose resume was refused, and where they stood.
+        self._unresumed: dict[str, Position] = {}
+
     async def connect(self) -> None:
         await super().connect()
         if self.application_state is not WebSocketState.CONNECTED:
@@ -43,6 +48,9 @@ class StreamConsumer(TopicsConsumer):
             subscribe: dict[str, Any] = {"type": "subscribe", "topic": topic}
             if topic in resumed and (since := await self._since_of(topic, resumed[topic])) is not None:
                 subscribe["since"] = since
+                # Until it is subscribed, the cursor names where it stood: a resume refused (the user's
+                # replay budget spent) is resumed by the next request (EventSource's reconnect), not forgotten.
+                self._unresumed[topic] = resumed[topic]
             await self.on_subscribe(subscribe)
 
     async def _since_of(self, topic: str, position: Position) -> int | None:
@@ -58,12 +66,16 @@ class StreamConsumer(TopicsConsumer):
         return newest[0] if newest else 0
 
     def positions(self) -> dict[str, Position]:
-        """Where each topic with stored entries stands."""
-        return {
+        """Where each topic with stored entries stands (a resume refused: where it stood)."""
+        subscriptions = getattr(self, "subscriptions", {})
+        followed = {
             topic: subscription.position
-            for topic, subscription in getattr(self, "subscriptions", {}).items()
+            for topic, subscription in subscriptions.items()
             if subscription.position is not None
         }
+        for topic in [topic for topic in self._unresumed if topic in subscriptions]:
+            del self._unresumed[topic]  # subscribed again since (a POST): its own position now
+        return {**self._unresumed, **followed}
 
     async def send_text(self, data: str) -> None:
         message: Message = {"type": "websocket.send", "text": data}

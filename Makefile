@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-packaging lint bench bench-scaleout bench-topics bench-presence bench-soak bench-hostile bench-restart bench-memory bench-hold clean
+.PHONY: install run test test-packaging lint bench bench-scaleout bench-topics bench-presence bench-soak bench-hostile bench-restart bench-memory bench-hold bench-sse clean
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -80,6 +80,10 @@ bench-memory: $(VENV)/.bench-installed
 # 20,000 idle authenticated connections held by one daphne process for ten minutes (bench/hold.py).
 bench-hold: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.hold
+
+# Server-Sent Events against WebSockets: memory per idle stream, fan-out p99, POST round trips, CPU per delivery (bench/sse.py).
+bench-sse: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.sse
 
 # The reconnect storm of a rolling restart behind deploy/'s nginx (needs nginx: apt-get install nginx).
 bench-restart: $(VENV)/.bench-installed

@@ -35,8 +35,10 @@ table that grows with the connections (daphne's, the hub's) counts fully in
 the traced figure, its old copy having been made before tracing started: a few
 bytes per connection. Endpoints: `notifications` (per feed),
 `topics` (`/ws/` subscribed to `notifications`), `echo` (no token, no
-heartbeat) and `idle` (plain daphne, bench/anchors/idle.py: daphne, Twisted and
-autobahn by themselves). Results: bench/out/memory.json and bench/out/memory.md.
+heartbeat), `idle` (plain daphne, bench/anchors/idle.py: daphne, Twisted and
+autobahn by themselves) and `sse` (a Server-Sent Events stream following
+`notifications`, its bearer token in a header: bench/clients/sse_crowd.py). The
+default is every endpoint but `sse`. Results: bench/out/memory.json and bench/out/memory.md.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from bench import sse
 from bench.support import crowds, servers
 from bench.support import environment as env
 
@@ -88,11 +91,12 @@ class Endpoint:
     title: str
     path: str  # "{token}" stands for the connection's token
     app: str = PROJECT_APP
-    subscribe: tuple[str, ...] = ()
+    subscribe: tuple[str, ...] = ()  # topics: subscribed on /ws/, or listed in a stream's path
+    stream: bool = False  # a Server-Sent Events stream (bench/clients/sse_crowd.py), the token in a header
 
     @property
     def authenticated(self) -> bool:
-        return "{token}" in self.path
+        return self.stream or "{token}" in self.path
 
 
 ENDPOINTS = {
@@ -102,6 +106,13 @@ ENDPOINTS = {
         Endpoint("topics", "`/ws/` following `notifications`", "/ws/?token={token}", subscribe=("notifications",)),
         Endpoint("echo", "`/ws/echo` (no token, no heartbeat)", "/ws/echo"),
         Endpoint("idle", "plain daphne (`bench/anchors/idle.py`)", "/ws/idle", app="bench.anchors.idle:application"),
+        Endpoint(
+            "sse",
+            "SSE stream following `notifications`",
+            "/realtime/sse?topic=notifications",
+            subscribe=("notifications",),
+            stream=True,
+        ),
     )
 }
 
@@ -203,19 +214,35 @@ def measure(endpoint: Endpoint, options: Options, tokens: list[str], work: Path,
     try:
         time.sleep(SETTLE_SECONDS)
         for phase, share in enumerate((urls[: options.base], urls[options.base :])):
-            started.append(
-                crowds.start(
-                    work,
-                    [server.ws_url + url for url in share],
-                    name=f"{name}-{phase}",
-                    processes=CLIENT_PROCESSES,
-                    record_types=[],
-                    deadline=3600,
-                    subscribe=list(endpoint.subscribe),
-                    concurrency=HANDSHAKES_IN_FLIGHT[traced],
-                    ready_timeout=READY_TIMEOUT,
+            if endpoint.stream:
+                tokens_of = tokens[: options.base] if phase == 0 else tokens[options.base : total]
+                started.append(
+                    sse.start_streams(
+                        work,
+                        [(server.port, endpoint.path, token) for token in tokens_of],
+                        name=f"{name}-{phase}",
+                        processes=CLIENT_PROCESSES,
+                        topics=len(endpoint.subscribe),
+                        record_types=[],
+                        deadline=3600,
+                        concurrency=HANDSHAKES_IN_FLIGHT[traced],
+                        ready_timeout=READY_TIMEOUT,
+                    )
                 )
-            )
+            else:
+                started.append(
+                    crowds.start(
+                        work,
+                        [server.ws_url + url for url in share],
+                        name=f"{name}-{phase}",
+                        processes=CLIENT_PROCESSES,
+                        record_types=[],
+                        deadline=3600,
+                        subscribe=list(endpoint.subscribe),
+                        concurrency=HANDSHAKES_IN_FLIGHT[traced],
+                        ready_timeout=READY_TIMEOUT,
+                    )
+                )
             time.sleep(options.hold)
             if phase == 0:  # trace from now on; wait until the base connections made their objects again
                 if traced:
@@ -563,7 +590,9 @@ def _cell(text: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "--only", default=",".join(ENDPOINTS), help="endpoints, comma-separated: " + ",".join(ENDPOINTS)
+        "--only",
+        default=",".join(name for name in ENDPOINTS if name != "sse"),
+        help="endpoints, comma-separated: " + ",".join(ENDPOINTS),
     )
     parser.add_argument("--base", type=int, default=500, help="connections opened before the first snapshot")
     parser.add_argument("--connections", type=int, default=2000, help="connections opened between the snapshots")

@@ -13,7 +13,9 @@ Order and flow control are unchanged: the send is tried only when Twisted holds
 no bytes for the connection, what the socket does not take is buffered as
 before (so a slow reader still fills the buffer that `SEND_BUFFER_LIMIT`
 bounds), and a failed send is left to Twisted, which finds the connection
-lost on its next write. TLS connections are left as they are.
+lost on its next write. TLS connections are left as they are. A sequence of
+bytes (`writeSequence`: the chunks of a chunked HTTP response, an SSE stream's
+events) is one write of the joined bytes.
 """
 
 from __future__ import annotations
@@ -47,6 +49,22 @@ def sending_first(original: Any) -> Any:
     return write
 
 
+def sequence_sent_first(original: Any) -> Any:
+    """
+    Twisted's `Connection.writeSequence` (`original`) as one `write` of the joined bytes, so that it
+    is sent first too: what a chunked HTTP response (an SSE stream's events) writes, four pieces a
+    chunk. Twisted's own does what `write` does for each piece, buffering them all.
+    """
+
+    def writeSequence(self: Any, iovec: Any) -> None:
+        if type(iovec) in (list, tuple) and all(type(piece) is bytes for piece in iovec):
+            self.write(b"".join(iovec))
+            return
+        original(self, iovec)
+
+    return writeSequence
+
+
 def install() -> bool:
     """Apply to the TCP connections Twisted accepts (daphne's); False without Twisted."""
     try:
@@ -54,4 +72,5 @@ def install() -> bool:
     except ImportError:
         return False
     replace(tcp.Server, "write", sending_first)
+    replace(tcp.Server, "writeSequence", sequence_sent_first)
     return True

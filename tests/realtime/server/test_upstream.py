@@ -44,6 +44,7 @@ PATCHED = {
     ("daphne.ws_protocol.WebSocketProtocol", "onOpen"): "(self)",
     ("daphne.ws_protocol.WebSocketProtocol", "serverClose"): "(self, code=None)",
     ("twisted.internet.tcp.Server", "write"): "(self, bytes)",
+    ("twisted.internet.tcp.Server", "writeSequence"): "(self, iovec)",
     ("twisted.web.http.HTTPChannel", "allHeadersReceived"): "(self)",
     ("twisted.web.http.HTTPChannel", "connectionLost"): "(self, reason)",
     ("twisted.web.http.HTTPChannel", "connectionMade"): "(self)",
@@ -216,4 +217,22 @@ class _Protocol:
 def test_writes_is_the_method_twisted_calls() -> None:
     assert tcp.Server.write.__name__ == "write"
     assert patching.is_patched(tcp.Server, "write")
+    assert patching.is_patched(tcp.Server, "writeSequence")
+
+
+def test_a_chunked_http_response_writes_a_sequence_to_its_transport() -> None:
+    """What writes.py's writeSequence relies on: Twisted's HTTP channel hands a chunk to writeSequence."""
+    from twisted.web import http
+
+    written: list[Any] = []
+
+    class Transport:
+        def writeSequence(self, iovec: Any) -> None:
+            written.append(list(iovec))
+
+    channel = http.HTTPChannel()
+    channel.transport = Transport()  # type: ignore[assignment]
+    channel.writeSequence(http.toChunk(b"event"))
+    assert written == [[b"5", b"\r\n", b"event", b"\r\n"]]
+    assert type(http.toChunk(b"event")) is tuple  # of bytes: what writes.py joins
     assert writes.install() is True

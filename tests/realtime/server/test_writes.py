@@ -65,8 +65,26 @@ def test_tls_connections_and_lost_ones_are_left_to_twisted() -> None:
     assert (tls.sent, tls.buffered, lost.buffered) == ([], [b"frame"], [b"frame"])
 
 
+def test_a_sequence_is_one_write_of_its_joined_bytes() -> None:
+    """A chunk of a chunked HTTP response (an SSE event) goes as `write` would send it: at once."""
+    written: list[bytes] = []
+    connection = Connection(room=100)
+    connection.write = written.append  # type: ignore[attr-defined]
+    writes.sequence_sent_first(lambda self, iovec: None)(connection, (b"5", b"\r\n", b"event", b"\r\n"))
+    assert written == [b"5\r\nevent\r\n"]
+
+
+def test_a_sequence_of_something_else_is_left_to_twisted() -> None:
+    left: list[Any] = []
+    pieces = iter([b"a", b"b"])
+    writes.sequence_sent_first(lambda self, iovec: left.append(iovec))(Connection(room=100), pieces)
+    writes.sequence_sent_first(lambda self, iovec: left.append(iovec))(Connection(room=100), [b"a", "b"])
+    assert left == [pieces, [b"a", "b"]]
+
+
 def test_the_server_integration_applies_it_to_the_connections_twisted_accepts() -> None:
     from realtime import server
 
     server.install()
     assert is_patched(tcp.Server, "write")
+    assert is_patched(tcp.Server, "writeSequence")

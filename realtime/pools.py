@@ -67,9 +67,9 @@ def database_away() -> None:
 
 
 def database_back(sender: Any = None, connection: Any = None, **kwargs: Any) -> None:
-    """A connection was made (Django's `connection_created`): every pool waits its own timeout again."""
-    if not _lowered:
-        return
+    """A pool made a connection (Django's `connection_created`): every pool waits its own timeout again."""
+    if not _lowered or (connection is not None and getattr(connection, "pool", None) is None):
+        return  # a connection of its own (the readiness probe's) says nothing of the pool
     for _alias, pool in _pools():
         timeout = _lowered.pop(id(pool), None)
         if timeout is not None:
@@ -103,10 +103,21 @@ def _probe_until_back() -> None:
         away = [(alias, pool) for alias, pool in _pools() if id(pool) in _lowered]
         if not away:
             return
-        back = [(alias, pool) for alias, pool in away if answers(pool)]
-        for alias, pool in back:
-            # The pool may be waiting out its backoff: a new one connects at once.
-            logger.info("The database %r answers again: its connection pool starts afresh", alias)
-            _lowered.pop(id(pool), None)
-            with contextlib.suppress(KeyError):  # replaced meanwhile
-                connections[alias].close_pool()  # type: ignore[attr-defined]  # PostgreSQL's wrapper
+        for alias, pool in away:
+            if answers(pool):
+                _start_afresh(alias, pool)
+
+
+def database_answered(alias: str) -> None:
+    """The database `alias` answered a connection of its own (readiness): its pool, if lowered, starts afresh now."""
+    for found, pool in _pools():
+        if found == alias and id(pool) in _lowered:
+            _start_afresh(alias, pool)
+
+
+def _start_afresh(alias: str, pool: Any) -> None:
+    # The pool may be waiting out its backoff: a new one connects at once.
+    logger.info("The database %r answers again: its connection pool starts afresh", alias)
+    _lowered.pop(id(pool), None)
+    with contextlib.suppress(KeyError):  # replaced meanwhile
+        connections[alias].close_pool()  # type: ignore[attr-defined]  # PostgreSQL's wrapper

@@ -22,6 +22,7 @@ from typing import Any
 import redis
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
+from realtime import pools
 from realtime.layers.redis import redis_targets
 
 logger = logging.getLogger(__name__)
@@ -33,10 +34,15 @@ CONNECT_TIMEOUT = 2
 
 
 def database_answers_now(alias: str = DEFAULT_DB_ALIAS) -> None:
-    """`SELECT 1` on a new connection to database `alias`; raises when it does not answer."""
+    """
+    `SELECT 1` on a new connection to database `alias`, made outside its pool (a pool waiting out
+    its reconnect backoff says nothing of the database); raises when it does not answer. When it
+    answers, a pool that knew the database away starts afresh (realtime/pools.py).
+    """
     wrapper = connections.create_connection(alias)
     if wrapper.vendor == "postgresql":
         options = {**wrapper.settings_dict.get("OPTIONS", {}), "connect_timeout": CONNECT_TIMEOUT}
+        options.pop("pool", None)
         wrapper.settings_dict = {**wrapper.settings_dict, "OPTIONS": options}
     try:
         with wrapper.cursor() as cursor:
@@ -44,6 +50,7 @@ def database_answers_now(alias: str = DEFAULT_DB_ALIAS) -> None:
     finally:
         with contextlib.suppress(DatabaseError):
             wrapper.close()
+    pools.database_answered(alias)
 
 
 class SharedProbe:

@@ -62,3 +62,18 @@ def test_while_the_database_is_away_a_probe_replaces_the_pool_once_it_answers(mo
     assert stuck.closed
     assert fresh.timeout == configured
     assert pools._lowered == {}
+
+
+def test_a_readiness_probe_that_finds_the_database_back_starts_a_lowered_pool_afresh(monkeypatch: Any) -> None:
+    """The probe connects outside the pool (its backoff says nothing of the database), then renews it."""
+    from realtime.health.probes import database_answers_now
+
+    monkeypatch.setattr(pools, "_start_probe", lambda: None)  # only the readiness probe here
+    stuck: Any = getattr(connection, "pool", None)
+    assert stuck is not None
+    log_database_failure(logging.getLogger("test"), OperationalError("server closed the connection"), "Writing")
+    assert stuck.timeout == pools.FAIL_FAST
+    database_answers_now()
+    assert getattr(connection, "pool", None) is not stuck
+    assert stuck.closed
+    assert pools._lowered == {}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
 
 # How long a client waits before trying again after a refusal, a close or an
 # `unavailable` error (a real client backs off further, with jitter).
@@ -81,7 +81,9 @@ class Follower:
                     self.connections += 1
                     self.progress.changed()
                     await self._read(self._ws)
-            except InvalidStatus:
+            except (InvalidStatus, InvalidMessage):
+                # Refused (403 while the database is away), or dropped by the server's handshake deadline
+                # while the database thread catches up after it: a client tries again, as every client does.
                 self.refusals += 1
             except ConnectionClosed as closed:
                 if self.stopping():

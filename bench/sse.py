@@ -238,6 +238,17 @@ def _servers_env() -> dict[str, str]:
     return env.server_env(REDIS_PREFIX=REDIS_PREFIX)
 
 
+def write_comments(url: str, sizes: Sizes, work: Path) -> None:
+    """One writer on `url` posting `sizes.comments` comments, one every `sizes.interval`, to the end."""
+    writer = env.spawn_client(
+        "bench.clients.writer",
+        {"url": url, "count": sizes.comments, "interval": sizes.interval, "result": str(work / "writer-result.json")},
+        work,
+        "writer",
+    )
+    writer.wait(timeout=300)
+
+
 def _fanout_once(sizes: Sizes) -> dict[str, Any]:
     seed = env.fresh_database(users=sizes.watchers + 1)
     tokens, post = seed.tokens, seed.post_ids[0]
@@ -264,18 +275,7 @@ def _fanout_once(sizes: Sizes) -> dict[str, Any]:
                 crowd = {"ws": ws_started.result(), "sse": sse_started.result()}
             cpu_before = [server.cpu_seconds() for server in pair]
             with env.ConnectionSampler() as sampler:
-                writer = env.spawn_client(
-                    "bench.clients.writer",
-                    {
-                        "url": f"{pair[0].ws_url}/ws/live-comments/{post}?token={tokens[0]}",
-                        "count": sizes.comments,
-                        "interval": sizes.interval,
-                        "result": str(work / "writer-result.json"),
-                    },
-                    work,
-                    "writer",
-                )
-                writer.wait(timeout=300)
+                write_comments(f"{pair[0].ws_url}/ws/live-comments/{post}?token={tokens[0]}", sizes, work)
                 for each in crowd.values():
                     each.stop_when_done(grace=30)
             cpu = [round(server.cpu_seconds() - before, 2) for server, before in zip(pair, cpu_before, strict=True)]
@@ -526,18 +526,7 @@ def _deliveries(sizes: Sizes, transport: str, profile: Path | None) -> dict[str,
                 )  # fmt: skip
             time.sleep(SETTLE_SECONDS)  # the joins' presence announcements are over
             load, before = _load(), server.cpu_seconds()
-            writer = env.spawn_client(
-                "bench.clients.writer",
-                {
-                    "url": f"{server.ws_url}/ws/live-comments/{post}?token={tokens[0]}",
-                    "count": sizes.comments,
-                    "interval": sizes.interval,
-                    "result": str(work / "writer-result.json"),
-                },
-                work,
-                "writer",
-            )
-            writer.wait(timeout=300)
+            write_comments(f"{server.ws_url}/ws/live-comments/{post}?token={tokens[0]}", sizes, work)
             crowd.stop_when_done(grace=30)
             seconds = server.cpu_seconds() - before
             written = json.loads((work / "writer-result.json").read_text())

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+from django.contrib.auth.base_user import AbstractBaseUser
+
 from comments.topics import COMMENTS_TOPIC
 from realtime.consumers import FeedConsumer
+from realtime.types import Scope
 
 
 class LiveCommentsConsumer(FeedConsumer):
@@ -20,5 +23,6 @@ class LiveCommentsConsumer(FeedConsumer):
 
     kind = COMMENTS_TOPIC
 
-    def topic_key(self) -> Hashable:
-        return int(self.scope["url_route"]["kwargs"]["post_id"])
+    @classmethod
+    def topic_key(cls, scope: Scope, user: AbstractBaseUser) -> Hashable:
+        return int(scope["url_route"]["kwargs"]["post_id"])

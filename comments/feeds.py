@@ -14,8 +14,8 @@ class PostComments:
         self.post_id = post_id
         self.key = post_id
 
-    async def high_water(self) -> int | None:
-        return await database_sync_to_async(selectors.comment_high_water)(post_id=self.post_id)
+    def high_water(self) -> int | None:
+        return selectors.comment_high_water(post_id=self.post_id)
 
     async def after_id(self, since_id: int, upto_seq: int, limit: int) -> list[Entry]:
         return await database_sync_to_async(selectors.comments_after_id)(

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+from django.contrib.auth.base_user import AbstractBaseUser
+
 from notifications.topics import NOTIFICATIONS_TOPIC
 from realtime.consumers import FeedConsumer
+from realtime.types import Scope
 
 
 class NotificationsConsumer(FeedConsumer):
@@ -17,5 +20,6 @@ class NotificationsConsumer(FeedConsumer):
 
     kind = NOTIFICATIONS_TOPIC
 
-    def topic_key(self) -> Hashable:
-        return self.kind.parse(None, self.scope["user"])
+    @classmethod
+    def topic_key(cls, scope: Scope, user: AbstractBaseUser) -> Hashable:
+        return cls.kind.parse(None, user)

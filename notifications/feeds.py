@@ -16,8 +16,8 @@ class UserNotifications:
         self.user_id = user_id
         self.key = user_id
 
-    async def high_water(self) -> int:
-        return await database_sync_to_async(selectors.notification_high_water)(user_id=self.user_id)
+    def high_water(self) -> int:
+        return selectors.notification_high_water(user_id=self.user_id)
 
     async def after_id(self, since_id: int, upto_seq: int, limit: int) -> list[Entry]:
         return await database_sync_to_async(selectors.notifications_after_id)(

@@ -30,8 +30,11 @@ def websocket_route(pattern: str, application: ASGIApp, *, name: str | None = No
 
 
 def token_endpoint(consumer: Any) -> ASGIApp:
-    """`consumer` (a TokenConsumer class) behind the token middleware: refused before accept without a valid token."""
-    application: ASGIApp = TokenAuthMiddleware(consumer.as_asgi())
+    """
+    `consumer` (a TokenConsumer class) behind the token middleware: refused before accept without a valid
+    token; what it reads before accepting (`read_at_handshake`) is read in the same trip as the token's user.
+    """
+    application: ASGIApp = TokenAuthMiddleware(consumer.as_asgi(), read_at_handshake=consumer.read_at_handshake)
     return application
 
 

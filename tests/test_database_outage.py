@@ -58,7 +58,7 @@ async def test_a_handshake_while_the_user_lookup_fails_is_refused_with_4503_and_
 ) -> None:
     caplog.set_level(logging.DEBUG)
     url = path.format(post=post.pk)
-    with mock.patch("realtime.auth.middleware.get_active_user", mock.AsyncMock(side_effect=OUTAGE)):
+    with mock.patch("realtime.auth.middleware.active_user", side_effect=OUTAGE):
         communicator = WebsocketCommunicator(application, f"{url}?token={token}")
         assert await communicator.connect() == (False, CLOSE_UNAVAILABLE)
     assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "realtime.auth.middleware"] == [

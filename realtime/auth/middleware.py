@@ -2,7 +2,9 @@
 The token middleware in front of every authenticated endpoint.
 
 It finds the connection's token (tokens.py), checks it and looks the user up,
-all before the consumer exists. A connection it cannot authenticate is refused
+all before the consumer exists, in one trip to the database thread that also
+reads what the endpoint needs before it accepts (a per-feed endpoint's
+high-water mark: `TokenAuthMiddleware.read_at_handshake`). A connection it cannot authenticate is refused
 before accept with close code 1008 (daphne answers the handshake with HTTP 403).
 An authenticated one reaches the consumer with `scope["user"]` and
 `scope["token_claims"]`, and with any `bearer.<jwt>` subprotocol removed,
@@ -14,8 +16,10 @@ with 4503 (come back later), not crashed.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from channels.middleware import BaseMiddleware
@@ -41,19 +45,23 @@ from realtime.limits import connections
 from realtime.metrics.catalog import REFUSED_TOKEN
 from realtime.metrics.connections import handshake_refused
 from realtime.outage import log_database_failure
-from realtime.types import Receive, Scope, Send
+from realtime.types import ASGIApp, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 
+# What an endpoint reads at the handshake (TokenAuthMiddleware), and where the consumer finds it.
+HandshakeRead = Callable[[AbstractBaseUser], Any]
+ScopeRead = Callable[[Scope, AbstractBaseUser], Any]
+HANDSHAKE_READ = "realtime.handshake_read"
 
-@database_sync_to_async
-def get_active_user(user_id: Any, *, with_revocation: bool = False) -> tuple[AbstractBaseUser | None, float | None]:
+
+def active_user(user_id: Any, *, with_revocation: bool = False) -> tuple[AbstractBaseUser | None, float | None]:
     """
     The user `user_id` names, if it exists and is active, and (`with_revocation`,
-    for a token minted elsewhere) the moment of the user's last revocation. One
-    trip to the database thread at every handshake; the user is one raw query
-    (Django's converters still apply), because compiling the ORM's `get()` costs
-    more than the query itself (bench/RESULTS.md).
+    for a token minted elsewhere) the moment of the user's last revocation. Sync:
+    in the database thread. The user is one raw query (Django's converters still
+    apply), because compiling the ORM's `get()` costs more than the query itself
+    (bench/RESULTS.md).
     """
     user_model = get_user_model()
     quote = connection.ops.quote_name
@@ -64,25 +72,55 @@ def get_active_user(user_id: Any, *, with_revocation: bool = False) -> tuple[Abs
     return users[0], (last_revocation(users[0].pk) if with_revocation else None)
 
 
-async def authenticate(token: str | None, *, now: float) -> tuple[AbstractBaseUser, TokenClaims]:
-    """The active user a token valid at `now` names, and its claims; `InvalidToken` otherwise."""
-    if token is None:
-        raise InvalidToken("no token was presented")
-    claims = decode_token(token, now=now)
+@database_sync_to_async
+def read_handshake(claims: TokenClaims, then: HandshakeRead | None = None) -> tuple[AbstractBaseUser, Any]:
+    """
+    The one trip to the database thread a handshake makes: the active user the
+    token names (`InvalidToken` when there is none, or the token is older than
+    the user's password), then, when the endpoint reads something of its own at
+    the handshake (`then`: a per-feed endpoint's high-water mark), that too.
+    """
     # A token of this library's is tied to the password by its fingerprint; one minted elsewhere, to the revocations.
-    user, revoked_at = await get_active_user(claims.user_id, with_revocation=claims.password is None)
+    user, revoked_at = active_user(claims.user_id, with_revocation=claims.password is None)
     if user is None:
         raise InvalidToken("the token's user does not exist or is inactive")
     if not still_valid_for(claims, user, revoked_at):
         raise InvalidToken("the token was issued before the user's password changed")
-    return user, claims
+    return user, (None if then is None else then(user))
+
+
+async def authenticate(
+    token: str | None, *, now: float, then: HandshakeRead | None = None
+) -> tuple[AbstractBaseUser, TokenClaims, Any]:
+    """
+    The active user a token valid at `now` names, its claims, and what `then`
+    read in the same trip to the database thread; `InvalidToken` otherwise.
+    """
+    if token is None:
+        raise InvalidToken("no token was presented")
+    claims = decode_token(token, now=now)
+    user, read = await read_handshake(claims, then)
+    return user, claims, read
 
 
 class TokenAuthMiddleware(BaseMiddleware):
+    """
+    In front of a token endpoint. `read_at_handshake` (a sync function of the
+    connection's scope and user) is what the endpoint reads from the database
+    before it accepts: it runs in the user's trip to the database thread, and
+    what it returns reaches the consumer as `scope[HANDSHAKE_READ]`.
+    """
+
+    def __init__(self, inner: ASGIApp, *, read_at_handshake: ScopeRead | None = None) -> None:
+        super().__init__(inner)
+        self.read_at_handshake = read_at_handshake
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         here = hub()
+        reads = self.read_at_handshake
+        then = None if reads is None else functools.partial(reads, scope)
         try:
-            user, claims = await authenticate(token_from_scope(scope), now=here.clock.wall())
+            user, claims, read = await authenticate(token_from_scope(scope), now=here.clock.wall(), then=then)
         except InvalidToken as reason:
             logger.info("Refused %s: %s", scope.get("path", "?"), reason)
             handshake_refused(scope, REFUSED_TOKEN)
@@ -103,6 +141,8 @@ class TokenAuthMiddleware(BaseMiddleware):
             "token_claims": claims,
             "subprotocols": subprotocols_without_tokens(scope.get("subprotocols", [])),
         }
+        if read is not None:
+            scope[HANDSHAKE_READ] = read
         try:
             await self.inner(scope, receive, send)
         finally:

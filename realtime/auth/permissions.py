@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils.module_loading import import_string
 
 from realtime.conf import realtime_settings
-from realtime.db import database_sync_to_async
 
 Permission = Callable[[AbstractBaseUser, str], bool]
 
@@ -43,11 +41,3 @@ def _load(path: str) -> Permission:
 def permission_hook() -> Permission:
     path: str | None = realtime_settings.TOPIC_PERMISSION
     return allow_every_user if path is None else _load(path)
-
-
-async def may_follow(user: AbstractBaseUser, topic: str) -> bool:
-    hook = permission_hook()
-    if hook is allow_every_user:
-        return True
-    allowed: Any = await database_sync_to_async(hook)(user, topic)
-    return bool(allowed)

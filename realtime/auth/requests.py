@@ -34,7 +34,7 @@ async def request_user(request: HttpRequest) -> AbstractBaseUser:
     token = bearer_token(request)
     if token is not None:
         try:
-            user, _ = await authenticate(token, now=time.time())
+            user, _, _ = await authenticate(token, now=time.time())
         except InvalidToken as invalid:
             raise Unauthenticated(f"The bearer token was refused: {invalid}.") from None
         return user

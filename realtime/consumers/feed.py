@@ -2,7 +2,8 @@
 The base of a per-feed endpoint (`/ws/notifications`, `/ws/live-comments/<id>`):
 a token endpoint that follows one topic of a feature's kind, with the
 machinery `/ws/` uses for each of its topics (realtime/feeds/subscription.py):
-join the feed's group and read its high-water mark before accepting, replay
+read its high-water mark (in the token middleware's one trip to the database
+thread, `read_at_handshake`) and join the feed's group before accepting, replay
 after `?since=` once accepted (then `replay_complete`), then deliver live
 events in order. Frames go out without a `topic`, as they always have here.
 """
@@ -13,27 +14,37 @@ import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, ClassVar
 
-from realtime.auth.permissions import may_follow
+from django.contrib.auth.base_user import AbstractBaseUser
+
+from realtime.auth.middleware import HANDSHAKE_READ
 from realtime.close_codes import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_RATE_LIMITED
 from realtime.consumers.token import TokenConsumer
-from realtime.feeds.sequenced import FeedNotFound, InvalidSince, since_from_query
+from realtime.db import database_sync_to_async
+from realtime.feeds.opening import Opening, read_opening
+from realtime.feeds.sequenced import InvalidSince, since_from_query
 from realtime.feeds.subscription import Subscription
 from realtime.frames import ErrorCode
 from realtime.topics.kinds import TopicKind
-from realtime.types import Message
+from realtime.types import Message, Scope
 
 logger = logging.getLogger(__name__)
 
 
 class FeedConsumer(TokenConsumer):
-    """Set `kind` (a feature's `TopicKind`) and say which of its keys the connection follows (`topic_key`)."""
+    """Set `kind` (a feature's `TopicKind`) and say which of its keys a connection follows (`topic_key`)."""
 
     kind: ClassVar[TopicKind]
     subscription: Subscription | None = None
 
-    def topic_key(self) -> Hashable:
-        """The key of the topic this connection follows (from the URL, or the user)."""
+    @classmethod
+    def topic_key(cls, scope: Scope, user: AbstractBaseUser) -> Hashable:
+        """The key of the topic a connection follows (from its URL, `scope["url_route"]`, or its user)."""
         raise NotImplementedError
+
+    @classmethod
+    def read_at_handshake(cls, scope: Scope, user: AbstractBaseUser) -> Opening:
+        """In the token middleware's trip to the database thread: the feed's high-water mark and the permission."""
+        return read_opening(cls.kind, cls.topic_key(scope, user), user)
 
     async def connect(self) -> None:
         """
@@ -41,26 +52,29 @@ class FeedConsumer(TokenConsumer):
         say), when the site's permission hook says no (4403), or when a replay
         was asked (`?since=`) past the user's replay budget (4429).
         """
-        if _asks_for_replay(self.scope) and not self.hub.replays.allows(self.scope["user"].pk, self._now()):
-            logger.info("Refused %s: user %s is past its replay budget", self.scope["path"], self.scope["user"].pk)
+        user = self.scope["user"]
+        opening = self.scope.pop(HANDSHAKE_READ, None)  # not held for the connection's life
+        if _asks_for_replay(self.scope) and not self.hub.replays.allows(user.pk, self._now()):
+            logger.info("Refused %s: user %s is past its replay budget", self.scope["path"], user.pk)
             await self.close(CLOSE_RATE_LIMITED)
             return
-        subscription = Subscription(self, self.kind, self.topic_key(), label=None)
-        try:
-            await subscription.open()
-        except FeedNotFound:
+        key = self.topic_key(self.scope, user)
+        if opening is None:  # mounted without token_endpoint's read: one more trip
+            opening = await database_sync_to_async(read_opening)(self.kind, key, user)
+        if not opening.found:
             await self.close(CLOSE_NOT_FOUND)
             return
-        asked = self.kind.permission_topic(subscription.key)
-        if asked is not None and not await may_follow(self.scope["user"], asked):
+        if not opening.allowed:
             logger.info(
                 "Refused %s: the permission hook refused %s to user %s",
                 self.scope["path"],
-                asked,
-                self.scope["user"].pk,
+                self.kind.topic(key),
+                user.pk,
             )
             await self.close(CLOSE_FORBIDDEN)
             return
+        subscription = Subscription(self, self.kind, key, label=None)
+        await subscription.open(opening)
         self.subscription = subscription
         subscription.watch()
         await super().connect()

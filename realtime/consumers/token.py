@@ -40,7 +40,7 @@ from realtime.limits.heartbeat import Heartbeat
 from realtime.limits.replays import REPLAY, ReplayBudgets
 from realtime.metrics import catalog as metrics
 from realtime.outage import log_database_failure
-from realtime.types import Message
+from realtime.types import Message, Scope
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,16 @@ class TokenConsumer(WebSocketConsumer):
     _in_users_index = False
     heartbeat: Heartbeat | None = None
     deadline: TokenDeadline | None = None
+
+    @classmethod
+    def read_at_handshake(cls, scope: Scope, user: AbstractBaseUser) -> Any:
+        """
+        What the endpoint reads from the database before it accepts, in the token
+        middleware's trip for the user (sync; realtime/auth/middleware.py); the
+        consumer finds it in `scope[HANDSHAKE_READ]` unless it is None. Nothing
+        here; a per-feed endpoint reads its feed (FeedConsumer).
+        """
+        return None
 
     async def connect(self) -> None:
         """
@@ -148,7 +158,7 @@ class TokenConsumer(WebSocketConsumer):
             await self.send_error(ErrorCode.INVALID_TOKEN, 'A refresh needs "token": a JWT string.')
             return
         try:
-            user, claims = await authenticate(token, now=self.hub.clock.wall())
+            user, claims, _ = await authenticate(token, now=self.hub.clock.wall())
         except InvalidToken as reason:
             await self.send_error(ErrorCode.INVALID_TOKEN, f"The token was not accepted: {reason}.")
             return

@@ -21,10 +21,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
-from realtime.auth.permissions import may_follow
 from realtime.conf import realtime_settings
 from realtime.consumers.token import TokenConsumer, quote
-from realtime.feeds.sequenced import FeedNotFound, is_id
+from realtime.feeds.sequenced import is_id
 from realtime.feeds.subscription import Subscription
 from realtime.frames import ErrorCode, error_frame
 from realtime.topics.kinds import UnknownTopic, resolve, topic_kinds
@@ -81,14 +80,12 @@ class TopicsConsumer(TokenConsumer):
             await self.replay_refused(message, topic=name)
             return
         subscription = Subscription(self, kind, key, label=name)
-        try:
-            await subscription.open()
-        except FeedNotFound:
+        opening = await subscription.open()
+        if not opening.found:
             await subscription.close()
             await self.reply_error(ErrorCode.NOT_FOUND, f"There is no {name}.", message, topic=name)
             return
-        asked = kind.permission_topic(key)
-        if asked is not None and not await may_follow(self.user, asked):
+        if not opening.allowed:
             await subscription.close()
             logger.info(
                 "Refused %s on %s: the permission hook refused it to user %s", name, self.scope["path"], self.user.pk

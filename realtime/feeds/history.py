@@ -31,9 +31,10 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
-from realtime.auth.permissions import may_follow
 from realtime.auth.requests import Unauthenticated, request_user
 from realtime.auth.views import NO_STORE
+from realtime.db import database_sync_to_async
+from realtime.feeds.opening import read_opening
 from realtime.feeds.sequenced import FeedSource, parse_id
 from realtime.outage import log_database_failure
 from realtime.topics.kinds import TopicKind, UnknownTopic
@@ -94,13 +95,13 @@ def history_view(kind: TopicKind, *, key_argument: str | None = None) -> History
         if source is None:
             return _answer({"error": "not_found", "message": f"{topic} is live only: it has no history."}, status=404)
         try:
-            mark = await source.high_water()
-            if mark is None:
+            opening = await database_sync_to_async(read_opening)(kind, key, user)
+            if not opening.found or opening.mark is None:
                 return _answer({"error": "not_found", "message": f"There is no {topic}."}, status=404)
-            asked = kind.permission_topic(key)
-            if asked is not None and not await may_follow(user, asked):
+            if not opening.allowed:
                 logger.info("Refused the history of %s: the permission hook refused it to user %s", topic, user.pk)
                 return _answer({"error": "forbidden", "message": f"This user may not follow {topic}."}, status=403)
+            mark = opening.mark
             items, next_after = await _page(source, after, mark, limit)
         except DatabaseError as error:
             return _unavailable(error, request)

@@ -7,8 +7,9 @@ the key while they number and insert an entry, so an entry's `seq` is committed
 only after every smaller one. A connection then needs only its last delivered
 `seq`:
 
-1. before accepting, join the key's group, so that nothing published from now
-   on is missed, then read the key's committed high-water `seq` (`open`);
+1. before accepting, read the key's committed high-water `seq` and join the
+   key's group (`start`; feeds/opening.py says in which order, and what
+   catches up an entry committed between the two);
 2. after accepting, replay the entries after the client's `since` id up to that
    high-water mark (`replay`);
 3. for each live event: a `seq` already delivered is a duplicate and dropped;
@@ -89,7 +90,11 @@ class Entry:
 
 
 class FeedSource(Protocol):
-    """Reads one key's entries; each call is one short database operation."""
+    """
+    Reads one key's entries; each call is one short database operation. The
+    high-water mark is read in the database thread (sync), in the same trip as
+    whatever else a subscription reads before it goes live (feeds/opening.py).
+    """
 
     @property
     def kind(self) -> FeedKind: ...
@@ -97,8 +102,8 @@ class FeedSource(Protocol):
     @property
     def key(self) -> Hashable: ...
 
-    async def high_water(self) -> int | None:
-        """The largest committed `seq` of the key (0 when there is none); None when the key does not exist."""
+    def high_water(self) -> int | None:
+        """The largest committed `seq` of the key (0 when there is none); None when the key does not exist. Sync."""
         ...
 
     async def after_id(self, since_id: int, upto_seq: int, limit: int) -> list[Entry]:
@@ -158,15 +163,13 @@ class SequencedFeed:
         self.replayed = 0
         self.rows_read = 0
 
-    async def open(self) -> None:
+    def start(self, mark: int) -> None:
         """
-        Call after joining the key's group and before accepting the connection:
-        everything committed from here on reaches the client, live or replayed.
-        Raises `FeedNotFound` when the key does not exist.
+        Live delivery starts after `mark`, the key's high-water mark (read before
+        accepting the connection, feeds/opening.py): everything committed after it
+        reaches the client, live, filled in or caught up; `replay` sends what came
+        before it.
         """
-        mark = await self._source.high_water()
-        if mark is None:
-            raise FeedNotFound(self._source.key)
         self.delivered_seq = self._opened_at = mark
 
     async def replay(self, since_id: int, *, limit: int) -> ReplayComplete:

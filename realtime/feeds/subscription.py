@@ -2,9 +2,9 @@
 One feed a connection follows: a topic on `/ws/`, or the one feed of a
 per-feed endpoint (PROTOCOL.md, "Nothing lost across reconnects").
 
-A subscription joins the feed's channel-layer group, opens its sequenced feed
-(feeds/sequenced.py: the high-water mark, then replay and live with no gap and
-no duplicate), takes its place in the feed checks (feeds/checks.py), and
+A subscription joins the feed's channel-layer group, starts its sequenced feed
+from the high-water mark (feeds/opening.py; then replay and live with no gap
+and no duplicate, feeds/sequenced.py), takes its place in the feed checks (feeds/checks.py), and
 leaves all of it when it ends. On `/ws/` it labels every frame about its topic
 with `"topic"`; on a per-feed endpoint (`label=None`) frames go out as they are.
 
@@ -24,7 +24,9 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
 from realtime.conf import realtime_settings
+from realtime.db import database_sync_to_async
 from realtime.feeds import checks
+from realtime.feeds.opening import Opening, read_opening
 from realtime.feeds.sequenced import FeedSource, ReplayComplete, SequencedFeed
 from realtime.metrics import catalog as metrics
 from realtime.metrics import delivery
@@ -66,12 +68,20 @@ class Subscription:
         # id a replay starts after, until its first entry goes).
         self.position: Position | None = None
 
-    async def open(self) -> None:
-        """Join the group, then read the high-water mark (`FeedNotFound` when the key does not exist)."""
+    async def open(self, opening: Opening | None = None) -> Opening:
+        """
+        Join the group; then, unless it was read at the handshake (`opening`),
+        read the feed's high-water mark and the permission in one trip
+        (feeds/opening.py). Live delivery starts from the mark when the key
+        exists and the user may follow it; the caller refuses otherwise.
+        """
         await self.consumer.join_group(self.group)
-        if self.feed is not None:
-            await self.feed.open()
-            self.position = (SEQ, self.feed.delivered_seq)
+        if opening is None:
+            opening = await database_sync_to_async(read_opening)(self.kind, self.key, self.consumer.user)
+        if self.feed is not None and opening.mark is not None:
+            self.feed.start(opening.mark)
+            self.position = (SEQ, opening.mark)
+        return opening
 
     def watch(self) -> None:
         """From now on the feed checks catch this subscription up with the database."""

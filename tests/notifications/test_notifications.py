@@ -277,9 +277,9 @@ async def test_a_notification_created_between_subscribing_and_reading_arrives_on
     await notify_texts(user, "one")
     original = UserNotifications.high_water
 
-    async def write_before_reading(self: UserNotifications) -> int:
-        await notify_texts(user, "just subscribed")
-        return await original(self)
+    def write_before_reading(self: UserNotifications) -> int:
+        notify_user(user, {"text": "just subscribed"})
+        return original(self)
 
     monkeypatch.setattr(UserNotifications, "high_water", write_before_reading)
     communicator = await connect(token, "&since=0")

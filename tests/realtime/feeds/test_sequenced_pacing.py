@@ -26,7 +26,7 @@ class Source:
         self.entries = [Entry(id=100 + n, seq=n, frame={"n": n}) for n in range(1, ENTRIES + 1)]
         self.reads: list[tuple[str, int]] = []
 
-    async def high_water(self) -> int | None:
+    def high_water(self) -> int | None:
         return ENTRIES
 
     async def after_id(self, since_id: int, upto_seq: int, limit: int) -> list[Entry]:
@@ -74,7 +74,7 @@ async def test_a_replay_sends_while_the_client_keeps_up_and_reads_on_after_the_l
     source = Source()
     client = Client(source, burst=3)
     feed = SequencedFeed(source, client.send, ready=client.ready, writable=client.writable)
-    await feed.open()
+    feed.start(ENTRIES)
     complete = await feed.replay(0, limit=100)
     assert client.got == list(range(1, ENTRIES + 1))  # each once, in order
     assert complete == {"type": "replay_complete", "last_id": 100 + ENTRIES, "truncated": False}
@@ -102,7 +102,7 @@ async def test_without_pacing_a_replay_reads_whole_pages() -> None:
         got.append(frame["n"])
 
     feed = SequencedFeed(source, send)
-    await feed.open()
+    feed.start(ENTRIES)
     await feed.replay(0, limit=100)
     assert got == list(range(1, ENTRIES + 1))
     assert source.reads == [("after_id", since) for since in (0, 104, 108)]

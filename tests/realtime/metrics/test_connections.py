@@ -195,9 +195,9 @@ async def test_a_user_past_the_connection_cap_is_counted_as_refused_cap(token: s
 
 
 async def test_a_handshake_while_the_database_is_away_is_counted_as_refused_unavailable(token: str) -> None:
-    outage = mock.AsyncMock(side_effect=OperationalError("connection refused"))
+    outage = mock.Mock(side_effect=OperationalError("connection refused"))
     before = Samples()
-    with mock.patch("realtime.auth.middleware.get_active_user", outage):
+    with mock.patch("realtime.auth.middleware.active_user", outage):
         ws = WebsocketCommunicator(application, f"/ws/notifications?token={token}")
         assert await ws.connect() == (False, 4503)
     assert before.added("realtime_handshakes_total", {**NOTIFICATIONS, "outcome": "refused_unavailable"}) == 1

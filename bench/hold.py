@@ -3,13 +3,15 @@ Hold (issue 17): idle authenticated connections held by one daphne process for
 minutes, with the heartbeat on at its defaults (a ping every 30 s, each answered).
 
     python -m bench.hold [--connections 20000] [--minutes 10]
+    python -m bench.hold --connections 19000 --minutes 65    # the one-hour hold (issue 25)
 
 One daphne process (`project.asgi`, PostgreSQL, the in-memory channel layer,
 the server's default limits), `/ws/notifications` connections, each its own
 user, coming from many loopback addresses as real clients do (the per-address
 cap holds). Reported: connected and refused, closes before the end (every one
 is unexpected), pings answered, the process's resident memory every 10 s and its
-growth from the first minute of the hold to its end, KiB per connection,
+growth from the first minute, and from the fifth (per connection and hour), of the
+hold to its end, KiB per connection,
 exceptions and warnings in the server log.
 """
 
@@ -35,6 +37,8 @@ OPEN_FILES = 65_536
 OWN_DESCRIPTORS = 60
 HEARTBEAT_INTERVAL = 30.0
 FIRST_MINUTE = 60.0
+# The growth that tells a leak from the allocator settling: from here to the end, per connection and per hour.
+SETTLED = 300.0
 
 
 def possible(connections: int) -> int:
@@ -84,6 +88,8 @@ def hold(connections: int, minutes: float) -> dict[str, Any]:
     start = samples[0][1][0]
     after_first_minute = next((mib[0] for at, mib in samples if at >= FIRST_MINUTE), start)
     end = samples[-1][1][0]
+    settled_at, settled = next(((at, mib[0]) for at, mib in samples if at >= SETTLED), (samples[-1][0], end))
+    hours_settled = max(samples[-1][0] - settled_at, 1.0) / 3600
     connected = sum(r["connected"] for r in results)
     return {
         "scenario": "hold",
@@ -104,6 +110,11 @@ def hold(connections: int, minutes: float) -> dict[str, Any]:
         "rss_mib_after_first_minute": after_first_minute,
         "rss_mib_end": end,
         "growth_after_first_minute_mib": round(end - after_first_minute, 1),
+        "rss_mib_after_five_minutes": settled,
+        "growth_after_five_minutes_mib": round(end - settled, 1),
+        "growth_after_five_minutes_bytes_per_connection_per_hour": round(
+            (end - settled) * 2**20 / max(1, connected) / hours_settled, 1
+        ),
         "kib_per_connection": round((start * 1024 - before) / max(1, connected), 1),
         "rss_mib_samples": samples,
         "server_exceptions": exceptions,
@@ -118,7 +129,7 @@ def main() -> None:
     arguments = parser.parse_args()
     result = hold(arguments.connections, arguments.minutes)
     OUT.mkdir(exist_ok=True)
-    (OUT / "hold.json").write_text(json.dumps(result, indent=2))
+    (OUT / f"hold-{arguments.minutes:g}min.json").write_text(json.dumps(result, indent=2))
     print(json.dumps({k: v for k, v in result.items() if k != "rss_mib_samples"}, indent=2))
 
 

@@ -12,7 +12,8 @@ channel-layer channel per process, not one per connection.
 
 Every PRESENCE_INTERVAL it batches, for each topic, the changes heard since the
 last tick into one `presence_diff` per connection, from the version of what
-that connection was last sent: a connection never gets a change its
+that connection was last sent, and sends them off the feeds' path (a slice at a
+time, in a task of its own, skipping a tick while the last one's still go out): a connection never gets a change its
 `presence_state` already held, nor one twice. A change missing from the run (a
 publish lost with Redis) is waited for one tick, then the topic is read again
 and every connection gets a fresh `presence_state`; and since the last changes
@@ -80,8 +81,12 @@ MAX_LOG = 10_000
 # Seconds (at least two ticks) a missing change is waited for before the topic is read again: under a
 # join storm, the changes another process publishes arrive late, not lost.
 GAP_PATIENCE = 2.0
-# Frames a tick sends before it lets the event loop run something else.
-OUTBOX_SLICE = 64
+# A tick's frames go out OUTBOX_SLICE at a time, OUTBOX_PAUSE seconds apart, in a task of their own: a
+# comment's fan-out waits behind one slice at most, never behind a whole tick of diffs (1,000 watchers'
+# diffs are 1,000 sends). While they go out, the next tick sends nothing: its changes wait for the one after,
+# in the same diff, so a busy process sends presence less often, not the feeds later.
+OUTBOX_SLICE = 32
+OUTBOX_PAUSE = 0.005
 # Connections to Redis the tracker may hold; more requests wait for one (never "too many connections").
 REDIS_POOL = 20
 
@@ -140,6 +145,7 @@ class Tracker:
         self._writer: asyncio.Task[None] | None = None
         self._channel: str | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._sender: asyncio.Task[None] | None = None
         self._typed: dict[tuple[str, str], float] = {}
         self.degraded = False
         self._verify_at = 0.0
@@ -319,20 +325,30 @@ class Tracker:
         if not self.degraded and (now >= self._verify_at or now < self._verify_often_until):
             await self._verify()
             self._verify_at = now + lease() / 2
+        moment = self.hub.clock.monotonic()
+        interval = realtime_settings.TYPING_INTERVAL
+        self._typed = {key: at for key, at in self._typed.items() if moment - at < interval}
+        if self._sender is not None:
+            return  # the last tick's frames are still going out: these changes go with the next tick's
         limit = realtime_settings.PRESENCE_LIST_LIMIT
         for topic, presence in list(self.topics.items()):
             if not presence.rebase:
                 self._flush(topic, presence, limit)
             if presence.rebase:  # asked for before, or by the flush (a gap, a crowd back under the limit)
                 await self._rebase(topic, presence, limit)
-        outbox, self._outbox = self._outbox, []
-        for number, (subscription, event) in enumerate(outbox, 1):  # in this task: no task per connection and tick
-            await subscription.consumer.handle_local_event_now(event)
-            if number % OUTBOX_SLICE == 0:
-                await asyncio.sleep(0)  # let handshakes and messages in between
-        moment = self.hub.clock.monotonic()
-        interval = realtime_settings.TYPING_INTERVAL
-        self._typed = {key: at for key, at in self._typed.items() if moment - at < interval}
+        if self._outbox:
+            self._sender = asyncio.ensure_future(self._send_outbox())
+
+    async def _send_outbox(self) -> None:
+        """The tick's frames, in this one task (none per connection), a slice at a time (OUTBOX_SLICE)."""
+        try:
+            outbox, self._outbox = self._outbox, []
+            for number, (subscription, event) in enumerate(outbox, 1):
+                await subscription.consumer.handle_local_event_now(event)
+                if number % OUTBOX_SLICE == 0 and number < len(outbox):
+                    await asyncio.sleep(OUTBOX_PAUSE)  # what else is ready (a comment's fan-out) goes first
+        finally:
+            self._sender = None
 
     def _flush(self, topic: str, presence: TopicPresence, limit: int) -> None:
         """Each connection's diff of the changes since what it was last sent (those sent the same share one)."""
@@ -515,7 +531,8 @@ async def forget(hub: Hub) -> None:
     found = _trackers.pop(hub, None)
     if found is not None:
         loop = asyncio.get_running_loop()
-        tasks = [task for task in (found._reader, found._writer) if task is not None and task.get_loop() is loop]
+        running = (found._reader, found._writer, found._sender)
+        tasks = [task for task in running if task is not None and task.get_loop() is loop]
         for task in tasks:
             task.cancel()
         # Wait for them to stop before the client closes, or one in a command reconnects and leaks its socket.

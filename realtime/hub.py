@@ -43,7 +43,10 @@ FALLBACK_INTERVAL = 10.0
 # Keys read per database query by a periodic check.
 KEYS_PER_QUERY = 1000
 
-Members = dict[Hashable, set[Any]]
+# An index's members of one key: a tuple while they are few (most keys have one: a user's one connection,
+# a connection's own key; a 1-tuple is 48 B, a set 216 B), a set past SMALL (joins and leaves in O(1)).
+Members = dict[Hashable, tuple[Any, ...] | set[Any]]
+SMALL = 8
 
 
 class PeriodicCheck:
@@ -103,7 +106,13 @@ class Hub:
             members = self._indexes[index] = {}
             for check in _checks.get(index, ()):
                 self._running[check] = asyncio.ensure_future(self._every(check))
-        members.setdefault(key, set()).add(member)
+        keyed = members.get(key)
+        if keyed is None:
+            members[key] = (member,)
+        elif isinstance(keyed, set):
+            keyed.add(member)
+        elif member not in keyed:
+            members[key] = (*keyed, member) if len(keyed) < SMALL else {*keyed, member}
 
     def leave(self, index: Hashable, key: Hashable, member: Any) -> None:
         """`member` is done with `key`; the last member of an index stops its checks."""
@@ -111,10 +120,12 @@ class Hub:
         if members is None:
             return
         keyed = members.get(key)
-        if keyed is not None:
+        if isinstance(keyed, set):
             keyed.discard(member)
-            if not keyed:
-                del members[key]
+        elif keyed is not None:
+            keyed = members[key] = tuple(each for each in keyed if each != member)
+        if keyed is not None and not keyed:
+            del members[key]
         if not members:
             del self._indexes[index]
             for check in _checks.get(index, ()):
@@ -127,7 +138,7 @@ class Hub:
         return self._indexes.get(index, {})
 
     def of(self, index: Hashable, key: Hashable) -> set[Any]:
-        return self._indexes.get(index, {}).get(key, set())
+        return set(self._indexes.get(index, {}).get(key, ()))
 
     # --- Per-user slots (limits/connections.py) --------------------------------------
 

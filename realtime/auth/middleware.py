@@ -116,6 +116,22 @@ class TokenAuthMiddleware(BaseMiddleware):
         self.read_at_handshake = read_at_handshake
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        admitted, slot = await self._admit(scope, receive, send)
+        if not admitted:
+            return
+        try:
+            await self.inner(scope, receive, send)
+        finally:
+            if slot is not None:
+                await connections.slots().give_back(hub(), slot)
+
+    async def _admit(self, scope: Scope, receive: Receive, send: Send) -> tuple[bool, str | None]:
+        """
+        Whether the connection may go on (else it was refused), and the per-user slot it holds. The user, the
+        claims and what the endpoint read go into `scope` itself: the scope Channels' router made for this
+        route, the connection's own, held for its whole life (a copy would be one more dict per connection).
+        What was needed only to get there goes with this frame.
+        """
         here = hub()
         reads = self.read_at_handshake
         then = None if reads is None else functools.partial(reads, scope)
@@ -125,26 +141,21 @@ class TokenAuthMiddleware(BaseMiddleware):
             logger.info("Refused %s: %s", scope.get("path", "?"), reason)
             handshake_refused(scope, REFUSED_TOKEN)
             await refuse(receive, send, CLOSE_POLICY_VIOLATION)
-            return
+            return False, None
         except DatabaseError as error:
             log_database_failure(logger, error, "Refused %s", scope.get("path", "?"))
             await refuse(receive, send, CLOSE_UNAVAILABLE)
-            return
-        cap, keeper, connection_id = realtime_settings.MAX_CONNECTIONS_PER_USER, connections.slots(), uuid.uuid4().hex
-        if cap and not await keeper.take(here, user.pk, connection_id, cap):
-            logger.info("Refused %s: user %s already has %s connections open", scope.get("path", "?"), user.pk, cap)
-            await refuse(receive, send, CLOSE_RATE_LIMITED)
-            return
-        scope = {
-            **scope,
-            "user": user,
-            "token_claims": claims,
-            "subprotocols": subprotocols_without_tokens(scope.get("subprotocols", [])),
-        }
+            return False, None
+        slot = None
+        cap = realtime_settings.MAX_CONNECTIONS_PER_USER
+        if cap:
+            slot = uuid.uuid4().hex
+            if not await connections.slots().take(here, user.pk, slot, cap):
+                logger.info("Refused %s: user %s already has %s connections open", scope.get("path", "?"), user.pk, cap)
+                await refuse(receive, send, CLOSE_RATE_LIMITED)
+                return False, None
+        scope["user"], scope["token_claims"] = user, claims
+        scope["subprotocols"] = subprotocols_without_tokens(scope.get("subprotocols", []))
         if read is not None:
             scope[HANDSHAKE_READ] = read
-        try:
-            await self.inner(scope, receive, send)
-        finally:
-            if cap:
-                await keeper.give_back(here, connection_id)
+        return True, slot

@@ -32,6 +32,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, ClassVar
 
+from asgiref.sync import markcoroutinefunction
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
@@ -70,7 +71,7 @@ from realtime.limits import stalls
 from realtime.limits.flow import flow_of
 from realtime.limits.ratelimit import Budgets
 from realtime.metrics import catalog as metrics
-from realtime.types import Message, Receive, Scope, Send
+from realtime.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,6 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         "application_state",
         "channel_layer",
         "channel_name",
-        "channel_receive",
         "client_state",
         "current_message",
         "hub",
@@ -149,6 +149,23 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             for hook in ("decode_json", "encode_json")
         )
         cls._disconnect_takes_reason = takes_two_arguments(cls.disconnect)
+
+    @classmethod
+    def as_asgi(cls, **initkwargs: Any) -> ASGIApp:
+        """
+        Channels' `as_asgi`, except that its application returns the consumer's own
+        coroutine rather than awaiting it: one coroutine frame fewer held for each
+        connection's life. Still an ASGI 3 application to whoever asks (servers, routers).
+        """
+
+        def app(scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+            consumer: Awaitable[None] = cls(**initkwargs)(scope, receive, send)
+            return consumer
+
+        app.consumer_class = cls  # type: ignore[attr-defined]  # as Channels' own
+        app.consumer_initkwargs = initkwargs  # type: ignore[attr-defined]
+        functools.update_wrapper(app, cls, updated=())
+        return markcoroutinefunction(app)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.scope = scope
@@ -188,7 +205,6 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             except Exception:
                 self._lose_channel_layer("could not open a channel")
             else:
-                self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
                 layer_reader = asyncio.ensure_future(self._read_channel_layer())
                 layer_reader.add_done_callback(self._layer_reader_done)
         try:
@@ -267,6 +283,8 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
     def _background_done(self, task: asyncio.Task[Any]) -> None:
         if self._background is not None:
             self._background.discard(task)
+            if not self._background:
+                self._background = None  # an idle connection holds no empty set
         if not task.cancelled() and (error := task.exception()) is not None:
             self.stop(None if isinstance(error, StopConsumer) else error)
 
@@ -359,11 +377,12 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             pass
 
     async def _read_channel_layer(self) -> None:
-        failures = 0
+        layer, failures = self.channel_layer, 0
+        assert layer is not None
         try:
             while True:
                 try:
-                    message = await self.channel_receive()
+                    message = await layer.receive(self.channel_name)
                 except Exception as error:  # the layer lost Redis: wait, then read again
                     failures += 1
                     report_lost("reading a channel", error)

@@ -61,48 +61,43 @@ class EndpointMetrics:
 
 
 class ConnectionMeter:
-    """What one connection has done so far: answered or not, open, closed with which code."""
+    """
+    What one connection has done so far: answered or not, open, closed with which code. Its `receive` and
+    `send` are the connection's, counted (bound methods: no closure and cells per connection).
+    """
 
-    __slots__ = ("_close_code", "_closed_by", "_metrics", "_outcome", "refusal")
+    __slots__ = ("_close_code", "_closed_by", "_metrics", "_outcome", "_receive", "_send", "refusal")
 
-    def __init__(self, metrics: EndpointMetrics) -> None:
+    def __init__(self, metrics: EndpointMetrics, receive: Receive, send: Send) -> None:
         self._metrics = metrics
+        self._receive = receive
+        self._send = send
         self._outcome: str | None = None
         self._close_code: int | None = None
         self._closed_by = catalog.BY_SERVER
         # Named by whoever refuses the handshake (handshake_refused), before its close goes out.
         self.refusal: str | None = None
 
-    def receive(self, receive: Receive) -> Receive:
-        traffic = self._metrics.traffic
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "websocket.receive":
+            self._metrics.traffic.received += 1
+        elif message["type"] == "websocket.disconnect":
+            self._ended(int(message.get("code") or CLOSE_NO_STATUS), catalog.BY_CLIENT)
+        return message
 
-        async def metered_receive() -> Message:
-            message = await receive()
-            if message["type"] == "websocket.receive":
-                traffic.received += 1
-            elif message["type"] == "websocket.disconnect":
-                self._ended(int(message.get("code") or CLOSE_NO_STATUS), catalog.BY_CLIENT)
-            return message
-
-        return metered_receive
-
-    def send(self, send: Send) -> Send:
-        traffic = self._metrics.traffic
-
-        async def metered_send(message: Message) -> None:
-            await send(message)
-            if message["type"] == "websocket.send":
-                traffic.sent += 1
-            elif message["type"] == "websocket.accept":
-                self._answered(catalog.ACCEPTED)
-                self._metrics.open.inc()
-            elif message["type"] == "websocket.close":
-                if self._outcome is None:
-                    self._answered(self.refusal or OUTCOME_OF_CODE.get(message.get("code", 0), catalog.REFUSED_OTHER))
-                else:
-                    self._ended(int(message.get("code") or CLOSE_NO_STATUS), catalog.BY_SERVER)
-
-        return metered_send
+    async def send(self, message: Message) -> None:
+        await self._send(message)
+        if message["type"] == "websocket.send":
+            self._metrics.traffic.sent += 1
+        elif message["type"] == "websocket.accept":
+            self._answered(catalog.ACCEPTED)
+            self._metrics.open.inc()
+        elif message["type"] == "websocket.close":
+            if self._outcome is None:
+                self._answered(self.refusal or OUTCOME_OF_CODE.get(message.get("code", 0), catalog.REFUSED_OTHER))
+            else:
+                self._ended(int(message.get("code") or CLOSE_NO_STATUS), catalog.BY_SERVER)
 
     def crashed(self) -> None:
         """The application raised: daphne closes an open connection with 1011."""
@@ -145,9 +140,9 @@ class Metered:
         if scope["type"] != "websocket":
             await self.application(scope, receive, send)
             return
-        meter = ConnectionMeter(self._endpoint(self._labels.of(scope)))
+        meter = ConnectionMeter(self._endpoint(self._labels.of(scope)), receive, send)
         try:
-            await self.application({**scope, SCOPE_KEY: meter}, meter.receive(receive), meter.send(send))
+            await self.application({**scope, SCOPE_KEY: meter}, meter.receive, meter.send)
         except Exception:
             meter.crashed()
             raise

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.db import OperationalError
 
-from realtime.hub import Hub, Members, PeriodicCheck, every, hub
+from realtime.hub import SMALL, Hub, Members, PeriodicCheck, every, hub
 from realtime.testing import ManualClock
 
 INDEX = "test-index"
@@ -32,12 +32,27 @@ async def test_an_index_holds_members_by_key() -> None:
     here.join("users", 1, "a")
     here.join("users", 1, "b")
     here.join("users", 2, "c")
-    assert here.members("users") == {1: {"a", "b"}, 2: {"c"}}
+    here.join("users", 2, "c")  # once
+    assert here.members("users") == {1: ("a", "b"), 2: ("c",)}
     here.leave("users", 1, "a")
     here.leave("users", 2, "c")
-    assert (here.members("users"), here.of("users", 1)) == ({1: {"b"}}, {"b"})
+    assert (here.members("users"), here.of("users", 1)) == ({1: ("b",)}, {"b"})
     here.leave("users", 1, "b")
     assert here.members("users") == {}
+
+
+async def test_a_key_with_many_members_holds_them_in_a_set_and_its_last_leave_removes_it() -> None:
+    here = hub()
+    names = [f"connection {n}" for n in range(SMALL + 2)]
+    for name in names[:SMALL]:
+        here.join("topic", 7, name)
+    assert here.members("topic") == {7: tuple(names[:SMALL])}
+    here.join("topic", 7, names[SMALL])
+    here.join("topic", 7, names[SMALL + 1])
+    assert here.members("topic") == {7: set(names)}
+    for name in names:
+        here.leave("topic", 7, name)
+    assert here.members("topic") == {}
 
 
 async def test_a_check_runs_every_interval_while_its_index_has_members(

@@ -164,7 +164,7 @@ async def test_timers_and_tasks_end_with_the_connection(
     (consumer,) = consumers
     assert consumer.heartbeat is not None
     assert consumer.deadline is not None
-    assert (consumer.heartbeat._timer, consumer.deadline._timer, consumer._background) == (None, None, set())
+    assert (consumer.heartbeat._timer, consumer.deadline._timer, consumer._background) == (None, None, None)
     assert realtime_clock.pending() == 0
     assert asyncio.all_tasks() - tasks_before == set()
 

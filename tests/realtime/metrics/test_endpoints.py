@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.urls import path
 
@@ -9,7 +11,7 @@ from realtime.consumers.seed import EchoConsumer
 from realtime.metrics.endpoints import OTHER, EndpointLabels, route_label
 from realtime.routing import websocket_route
 
-APP = EchoConsumer.as_asgi()
+APP: Any = EchoConsumer.as_asgi()  # a route of either kind (Django's `path` knows views only)
 
 
 @pytest.mark.parametrize(

@@ -17,9 +17,9 @@ Two kinds of patch, each a module of its own:
   outage as one log line (outages.py);
 - tuning, which makes each connection cheaper and faster and can be switched
   off alone (`REALTIME["SERVER_TUNING"] = False`), the bounds still holding:
-  lean queues (queues.py), an open connection's handshake let go
+  lean queues (queues.py), an open connection's handshake and idle write queue let go
   (leftovers.py), bytes sent at once (writes.py), no log context per socket
-  event (reactor.py), no debug formatting per frame (autobahn.py).
+  event (reactor.py), no debug formatting per frame or connection (autobahn.py).
 
 Patches that touch daphne, Twisted or autobahn are applied only under daphne
 (another ASGI server gets the others alone), and only at the versions of
@@ -112,11 +112,17 @@ PATCHES: tuple[Patch, ...] = (
         "debug formatting",
         TUNING,
         (AUTOBAHN,),
-        "no debug formatting per frame",
+        "no debug formatting per frame or connection",
         autobahn.skip_eager_debug_formatting,
     ),
     Patch("queues", TUNING, (DAPHNE,), "lean queues per connection", queues.install),
-    Patch("leftovers", TUNING, (DAPHNE, AUTOBAHN), "an open connection's handshake let go", leftovers.install),
+    Patch(
+        "leftovers",
+        TUNING,
+        (DAPHNE, AUTOBAHN),
+        "an open connection's handshake and idle write queue let go",
+        leftovers.install,
+    ),
     Patch("writes", TUNING, (TWISTED,), "bytes sent at once", writes.install),
     Patch("reactor", TUNING, (TWISTED,), "no log context per socket event", reactor.install),
 )

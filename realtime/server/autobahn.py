@@ -16,14 +16,21 @@ through click, for a call that txaio has already turned into a no-op unless
 autobahn logs at debug level. Measured: about 5% of an echo round trip under
 daphne for each of the two (bench/RESULTS.md, "Where the time goes").
 
+And one it pays on every connection: when a connection opens, autobahn
+pretty-prints the 29 options it copied onto it (`pformat`), for a debug line
+txaio drops: about 5% of a handshake's CPU under daphne (bench/RESULTS.md).
+
 `skip_eager_debug_formatting()` gives autobahn's WebSocket protocol module and
 its Twisted adapter helpers that return an empty string instead, as long as
 autobahn does not log at debug level. They have no other use there than those
-log arguments.
+log arguments. The module's `pformat` returns an empty string for that one
+caller (the options' debug line) and formats anything else as before.
 """
 
 from __future__ import annotations
 
+import pprint
+import sys
 from typing import Any
 
 _DEBUG_LEVELS = ("debug", "trace")
@@ -45,7 +52,20 @@ def skip_eager_debug_formatting() -> bool:
     for module in _formatting_modules(protocol):
         for name in ("hltype", "hlval"):  # not exported: set by name
             setattr(module, name, _blank)
+    _options_log.add(protocol.WebSocketProtocol._connectionMade.__code__)
+    setattr(protocol, "pformat", _pformat_but_the_options_log)  # noqa: B010  (not exported)
     return True
+
+
+# The code of autobahn's methods whose `pformat` is only for a debug line.
+_options_log: set[Any] = set()
+
+
+def _pformat_but_the_options_log(value: Any, *args: Any, **kwargs: Any) -> str:
+    """`pprint.pformat`, except for the debug line of a connection's options: nothing to format there."""
+    if sys._getframe(1).f_code in _options_log:
+        return ""
+    return pprint.pformat(value, *args, **kwargs)
 
 
 def _formatting_modules(protocol: Any) -> list[Any]:

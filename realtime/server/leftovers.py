@@ -19,10 +19,15 @@ at the handshake, at the close or for the pings' settings are read from the
 factory instead (a connection may still set its own), and once the
 handshake's attributes are gone the table is rebuilt for what is left: 80
 attributes, 1.6 KiB. The options read on every frame stay copies.
+
+autobahn's queue of chopped and synchronous writes (a deque, 760 B with its
+block) is empty for the whole life of a daphne connection (daphne writes
+neither): it is let go too, and made again the moment something is queued.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from realtime.server.patching import patch
@@ -68,6 +73,33 @@ FACTORY_OPTIONS = (
 
 
 _UNSET = object()
+# autobahn's queue of writes it sends a piece at a time (`sendData(sync=True)`, `chopsize`).
+SEND_QUEUE = "send_queue"
+
+
+class NoSendQueue:
+    """autobahn's `send_queue` of a connection that has none: empty, and made the moment it is appended to."""
+
+    __slots__ = ("protocol",)
+
+    def __init__(self, protocol: Any) -> None:
+        self.protocol = protocol
+
+    def __len__(self) -> int:
+        return 0
+
+    def append(self, item: Any) -> None:
+        self.protocol.__dict__[SEND_QUEUE] = deque([item])
+
+    def popleft(self) -> Any:
+        raise IndexError("pop from an empty deque")
+
+
+class LazySendQueue:
+    """A class attribute: a connection's own `send_queue` when it has one, else a `NoSendQueue` for it."""
+
+    def __get__(self, protocol: Any, owner: type | None = None) -> Any:
+        return self if protocol is None else NoSendQueue(protocol)
 
 
 class OpenedRequest:
@@ -85,9 +117,14 @@ def release(protocol: Any) -> None:
     request = attributes.get("request")
     if request is not None and not isinstance(request, OpenedRequest):
         attributes["request"] = OpenedRequest(request.path)
-    if any(name in attributes for name in HANDSHAKE_ATTRIBUTES):
+    queue = attributes.get(SEND_QUEUE)
+    idle_queue = (
+        isinstance(queue, deque) and not queue and isinstance(vars(type(protocol)).get(SEND_QUEUE), LazySendQueue)
+    )
+    if idle_queue or any(name in attributes for name in HANDSHAKE_ATTRIBUTES):
         # One by one: a copy of the whole dict would keep its table's size.
-        protocol.__dict__ = {name: value for name, value in attributes.items() if name not in HANDSHAKE_ATTRIBUTES}
+        dropped = (*HANDSHAKE_ATTRIBUTES, SEND_QUEUE) if idle_queue else HANDSHAKE_ATTRIBUTES
+        protocol.__dict__ = {name: value for name, value in attributes.items() if name not in dropped}
 
 
 def factory_option(name: str) -> property:
@@ -125,4 +162,6 @@ def install() -> bool:
 
     patch(WebSocketProtocol, "onOpen", on_open)
     read_options_from_the_factory(WebSocketProtocol)
+    if SEND_QUEUE not in vars(WebSocketProtocol):
+        WebSocketProtocol.send_queue = LazySendQueue()
     return True

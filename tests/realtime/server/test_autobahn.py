@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import pprint
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -23,6 +26,7 @@ def autobahn_helpers(monkeypatch: pytest.MonkeyPatch) -> None:
     for module in (protocol, twisted_adapter):
         monkeypatch.setattr(module, "hltype", util.hltype)
         monkeypatch.setattr(module, "hlval", util.hlval)
+    monkeypatch.setattr(protocol, "pformat", pprint.pformat)
 
 
 @pytest.mark.usefixtures("autobahn_helpers")
@@ -31,6 +35,27 @@ def test_at_autobahns_default_level_the_formatting_helpers_return_nothing() -> N
     assert skip_eager_debug_formatting() is True
     assert (helper("hltype")(protocol.WebSocketProtocol.sendData), helper("hlval")(42)) == ("", "")
     assert (helper("hltype", twisted_adapter)(len), helper("hlval", twisted_adapter)(42)) == ("", "")
+
+
+@pytest.mark.usefixtures("autobahn_helpers")
+def test_the_options_of_a_new_connection_are_not_pretty_printed_and_anything_else_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert skip_eager_debug_formatting() is True
+    formatted: list[Any] = []
+
+    def debug(text: str, **arguments: Any) -> None:
+        formatted.append(arguments.get("attrs"))
+
+    connection: Any = protocol.WebSocketServerProtocol()
+    connection.factory = SimpleNamespace(**{name: None for name in connection.CONFIG_ATTRS})
+    connection.log = SimpleNamespace(debug=debug)
+    monkeypatch.setattr(protocol.WebSocketProtocol, "setTrackTimings", lambda self, enable: None)
+    with contextlib.suppress(Exception):  # only its first lines matter here
+        protocol.WebSocketProtocol._connectionMade(connection)
+    assert formatted == [""]
+    timings = {"a": 1.0, "b": 2.0}
+    assert helper("pformat")(timings) == pprint.pformat(timings)  # autobahn's Timings, say
 
 
 @pytest.mark.usefixtures("autobahn_helpers")

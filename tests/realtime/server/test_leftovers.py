@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import deque
 from types import SimpleNamespace
 from typing import Any
 
@@ -90,3 +91,30 @@ def test_the_server_integration_releases_it_when_daphne_has_handled_the_opening(
     server.install()
     assert is_patched(WebSocketProtocol, "onOpen")
     assert all(isinstance(vars(WebSocketProtocol)[name], property) for name in leftovers.FACTORY_OPTIONS)
+
+
+def test_an_idle_write_queue_is_let_go_and_made_again_the_moment_autobahn_queues_a_write() -> None:
+    class Protocol(WebSocketProtocol):
+        send_queue = leftovers.LazySendQueue()
+
+    protocol: Any = Protocol.__new__(Protocol)
+    protocol.send_queue = deque()  # as autobahn makes it when the connection opens
+    leftovers.release(protocol)
+    assert leftovers.SEND_QUEUE not in protocol.__dict__
+    assert len(protocol.send_queue) == 0
+    protocol.send_queue.append((b"one", True))  # a chopped or synchronous write
+    protocol.send_queue.append((b"two", True))
+    assert (len(protocol.send_queue), protocol.send_queue.popleft()) == (2, (b"one", True))
+    assert list(protocol.send_queue) == [(b"two", True)]
+    leftovers.release(protocol)  # a queue that holds something stays
+    assert list(protocol.send_queue) == [(b"two", True)]
+
+
+def test_a_write_queue_is_kept_where_the_class_would_not_make_it_again() -> None:
+    class Protocol(WebSocketProtocol):
+        send_queue: Any = None
+
+    protocol: Any = Protocol.__new__(Protocol)
+    protocol.send_queue = deque()
+    leftovers.release(protocol)
+    assert isinstance(protocol.__dict__[leftovers.SEND_QUEUE], deque)

@@ -181,6 +181,20 @@ def test_autobahn_keeps_the_handshake_attributes_leftovers_lets_go_of() -> None:
         assert f"self.{name}" in source
 
 
+def test_autobahn_uses_of_its_send_queue_only_what_no_send_queue_offers() -> None:
+    from autobahn.websocket.protocol import WebSocketProtocol as AutobahnProtocol
+
+    source = inspect.getsource(AutobahnProtocol)
+    assert {line.strip() for line in source.splitlines() if "send_queue" in line} == {
+        "self.send_queue = deque()",
+        "if len(self.send_queue) > 0:",
+        "e = self.send_queue.popleft()",
+        "self.send_queue.append((data[i:j], True))",
+        "if sync or len(self.send_queue) > 0:",
+        "self.send_queue.append((data, sync))",
+    }
+
+
 def test_autobahn_has_the_states_and_the_frame_state_the_patches_read() -> None:
     protocol = WebSocketProtocol()
     for state in ("STATE_CONNECTING", "STATE_OPEN", "STATE_CLOSING", "STATE_CLOSED"):

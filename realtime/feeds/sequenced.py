@@ -145,6 +145,9 @@ class SequencedFeed:
     sent (PROTOCOL.md, "Slow and hostile clients").
     """
 
+    # One per feed a connection follows, for its whole life: no per-instance dict.
+    __slots__ = ("_opened_at", "_ready", "_send", "_source", "_writable", "delivered_seq", "replayed", "rows_read")
+
     def __init__(
         self,
         source: FeedSource,

@@ -46,6 +46,21 @@ Position = tuple[str, int]
 
 
 class Subscription:
+    # One per topic a connection follows, for its whole life: no per-instance dict.
+    __slots__ = (
+        "_present",
+        "_watched",
+        "consumer",
+        "feed",
+        "group",
+        "key",
+        "kind",
+        "label",
+        "position",
+        "source",
+        "topic",
+    )
+
     def __init__(self, consumer: TokenConsumer, kind: TopicKind, key: Hashable, *, label: str | None) -> None:
         self.consumer = consumer
         self.kind = kind

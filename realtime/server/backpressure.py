@@ -183,8 +183,8 @@ def install() -> bool:
 
     def create_application(original: Any, self: Any, protocol: Any, scope: dict[str, Any]) -> Any:
         flow = getattr(protocol, "realtime_flow", None)
-        if flow is not None:
-            scope = {**scope, "extensions": {**(scope.get("extensions") or {}), EXTENSION: flow}}
+        if flow is not None:  # into daphne's scope itself, made for this connection alone: no copy to hold
+            scope["extensions"] = {**(scope.get("extensions") or {}), EXTENSION: flow}
         return original(self, protocol, scope)
 
     patch(WebSocketProtocol, "connectionMade", connection_made)

@@ -301,6 +301,17 @@ export declare function defaultPosition(frame: Frame): number | undefined;
 /** The delay before retry number `attempt` (from 0): exponential, capped, jittered. */
 export declare function backoffDelay(attempt: number, minDelay: number, maxDelay: number, random?: () => number): number;
 
+/** What a client reads the time from and sets its timers on (the `clock` option). */
+export interface RealtimeClock {
+  /** ms since the epoch, as Date.now(). */
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(timer: unknown): void;
+}
+
+/** The browser's clock: Date.now() and the window's timers. */
+export declare const systemClock: RealtimeClock;
+
 /** Django's CSRF token, from its cookie. */
 export declare function csrfToken(): string;
 
@@ -333,6 +344,11 @@ interface CommonOptions {
   stableAfter?: number;
   /** Close when the page is hidden for good, connect again (resuming) when it is shown (default true). */
   closeOnPageHide?: boolean;
+  /**
+   * The time and the timers the client uses (default: the page's `realtimeClock` when a script defined
+   * one before, a test's, say; else `systemClock`).
+   */
+  clock?: RealtimeClock | null;
 }
 
 /** Options of a RealtimeSocket: one per-feed endpoint. */

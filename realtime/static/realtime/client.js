@@ -59,7 +59,22 @@ const DEFAULTS = {
   sseUrl: "/realtime/sse", // GET opens a stream; messages are POSTed to <sseUrl>/<stream>
   fallbackAfter: 2, // WebSocket handshakes failing in a row, the token endpoint answering, before SSE (Infinity: never)
   websocketRetryAfter: 300000, // ms on SSE before a WebSocket is tried again (and again after each failure)
+  // What the client reads the time from and sets its timers on ({now, setTimeout, clearTimeout}):
+  // null is the page's `realtimeClock` when a script defined one before (a test's, which moves it
+  // on instead of waiting), else `systemClock`.
+  clock: null,
 };
+
+// The browser's clock: Date.now() and the window's timers.
+export const systemClock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (timer) => clearTimeout(timer),
+};
+
+function clockOf(options) {
+  return options.clock ?? globalThis.realtimeClock ?? systemClock;
+}
 
 // The id of the feed entry a frame carries: comments and notifications.
 export function defaultPosition(frame) {
@@ -135,7 +150,7 @@ export async function fetchHistory(url, after, token) {
 // frames that arrive meanwhile are held, then delivered after them. An entry
 // whose id is not above the last one delivered is a duplicate and dropped.
 class FeedCursor {
-  constructor({ since, resume, position, history, token, deliver, failed }) {
+  constructor({ since, resume, position, history, token, deliver, failed, clock }) {
     this.first = since; // the since of the first subscription
     this.since = since; // the id of the last entry delivered (or the since asked for)
     this.resume = resume;
@@ -144,6 +159,7 @@ class FeedCursor {
     this.token = token; // () => the current token string, or null
     this.deliver = deliver; // frame -> void
     this.failed = failed; // (frame) -> void: a history that cannot be read
+    this.clock = clock;
     this.held = null; // frames that arrived during a history fill
     this.fills = 0; // bumped by every (re)subscription: an older fill's pages are dropped
     this.timer = null;
@@ -153,7 +169,7 @@ class FeedCursor {
   request() {
     this.fills += 1;
     this.held = null;
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     if (!this.resume) this.since = this.first;
     return this.since;
   }
@@ -161,7 +177,7 @@ class FeedCursor {
   stop() {
     this.fills += 1;
     this.held = null;
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
   }
 
   receive(frame) {
@@ -220,7 +236,7 @@ class FeedCursor {
         return;
       }
       const delay = backoffDelay(failures, DEFAULTS.minDelay, DEFAULTS.maxDelay);
-      this.timer = setTimeout(() => this._fill(fill, url, cursor, complete, failures + 1), delay);
+      this.timer = this.clock.setTimeout(() => this._fill(fill, url, cursor, complete, failures + 1), delay);
       return;
     }
     this._release(complete, null);
@@ -256,6 +272,7 @@ export class RealtimeSocket extends Emitter {
   constructor(path, options = {}) {
     super();
     this.options = { ...DEFAULTS, ...options };
+    this.clock = clockOf(this.options);
     this.getToken = this.options.getToken || (() => fetchToken(this.options.tokenUrl));
     this.url = path.includes("://") ? path : `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}${path}`;
     this.state = "closed";
@@ -276,6 +293,7 @@ export class RealtimeSocket extends Emitter {
       token: () => this.token?.token ?? null,
       deliver: (frame) => this._emitFrame(frame),
       failed: (complete, reason) => this._emit("history_failed", { ...complete, reason }),
+      clock: this.clock,
     });
   }
 
@@ -343,7 +361,7 @@ export class RealtimeSocket extends Emitter {
   }
 
   async _connect() {
-    clearTimeout(this.timers.retry);
+    this.clock.clearTimeout(this.timers.retry);
     const generation = ++this.generation;
     this._setState(this.connects === 0 && this.attempt === 0 ? "connecting" : "reconnecting");
     let token;
@@ -390,7 +408,7 @@ export class RealtimeSocket extends Emitter {
       this._opened();
       this._setState("connected");
       this._scheduleRefresh(generation);
-      this.timers.stable = setTimeout(() => {
+      this.timers.stable = this.clock.setTimeout(() => {
         this.attempt = 0; // it stayed open: the next drop starts the backoff afresh
       }, this.options.stableAfter);
     };
@@ -400,8 +418,8 @@ export class RealtimeSocket extends Emitter {
     socket.onclose = (event) => {
       if (!this._current(generation)) return;
       this.socket = null;
-      clearTimeout(this.timers.refresh);
-      clearTimeout(this.timers.stable);
+      this.clock.clearTimeout(this.timers.refresh);
+      this.clock.clearTimeout(this.timers.stable);
       this._closed();
       this._emit("close", { code: event.code, reason: event.reason, opened });
       this._lost(event.code, opened);
@@ -422,7 +440,7 @@ export class RealtimeSocket extends Emitter {
   // of the site (the endpoint answers 401) is refused at the next attempt.
   async _token() {
     const fresh = await this.getToken();
-    this.token = { ...fresh, receivedAt: Date.now() };
+    this.token = { ...fresh, receivedAt: this.clock.now() };
     return this.token;
   }
 
@@ -431,7 +449,7 @@ export class RealtimeSocket extends Emitter {
     this.attempt += 1;
     this._setState("reconnecting");
     this._emit("retry", { delay, attempt: this.attempt });
-    this.timers.retry = setTimeout(() => this._connect(), delay);
+    this.timers.retry = this.clock.setTimeout(() => this._connect(), delay);
   }
 
   // The socket opened (before the "connected" state is announced).
@@ -471,12 +489,12 @@ export class RealtimeSocket extends Emitter {
   // Refresh when `refreshAhead` of the token's lifetime is left (a token without
   // a usable `expires_in` is not refreshed: the server closes with 4401 at its expiry).
   _scheduleRefresh(generation) {
-    clearTimeout(this.timers.refresh);
+    this.clock.clearTimeout(this.timers.refresh);
     const token = this.token;
     const lifetime = token ? Number(token.expires_in) * 1000 : NaN;
     if (!Number.isFinite(lifetime) || lifetime <= 0) return;
     const at = token.receivedAt + lifetime * (1 - this.options.refreshAhead);
-    this.timers.refresh = setTimeout(() => this._refresh(generation), Math.max(0, at - Date.now()));
+    this.timers.refresh = this.clock.setTimeout(() => this._refresh(generation), Math.max(0, at - this.clock.now()));
   }
 
   async _refresh(generation) {
@@ -489,7 +507,7 @@ export class RealtimeSocket extends Emitter {
         this._emit("refused", { reason: error.message }); // the server closes with 4401 at expiry
         return;
       }
-      this.timers.refresh = setTimeout(() => this._refresh(generation), this.options.minDelay * 4);
+      this.timers.refresh = this.clock.setTimeout(() => this._refresh(generation), this.options.minDelay * 4);
       return;
     }
     if (this._current(generation) && this.send({ type: "refresh", token: token.token })) {
@@ -501,7 +519,7 @@ export class RealtimeSocket extends Emitter {
 
 
   _clearTimers() {
-    for (const timer of Object.values(this.timers)) clearTimeout(timer);
+    for (const timer of Object.values(this.timers)) this.clock.clearTimeout(timer);
   }
 }
 
@@ -531,8 +549,9 @@ export class RealtimeSocket extends Emitter {
 const POST_RETRY_DELAY = 500;
 
 class EventStream {
-  constructor(url) {
+  constructor(url, clock = systemClock) {
     this.url = url;
+    this.clock = clock;
     this.readyState = CONNECTING;
     this.name = null; // the stream's id, from its `connected` event
     this.outbox = []; // messages waiting for their POST, in order
@@ -599,7 +618,7 @@ class EventStream {
       const status = await postToStream(`${this.url}/${encodeURIComponent(stream)}`, this.outbox[0]);
       if (this.readyState !== OPEN || this.name !== stream) continue; // dropped meanwhile, with its outbox
       if (status === 202) this.outbox.shift();
-      else if (status === 429) await new Promise((resolve) => setTimeout(resolve, POST_RETRY_DELAY));
+      else if (status === 429) await new Promise((resolve) => this.clock.setTimeout(resolve, POST_RETRY_DELAY));
       else this._end(CLOSE_ABNORMAL, `a message to the stream was answered ${status ? `HTTP ${status}` : "by no one"}`);
     }
     this.posting = false;
@@ -716,7 +735,7 @@ export class RealtimeConnection extends RealtimeSocket {
   // --- WebSocket or SSE -------------------------------------------------------
 
   _open(token) {
-    if (this.transport === "sse") return new EventStream(this.options.sseUrl);
+    if (this.transport === "sse") return new EventStream(this.options.sseUrl, this.clock);
     return super._open(token);
   }
 
@@ -749,8 +768,8 @@ export class RealtimeConnection extends RealtimeSocket {
   }
 
   _scheduleProbe() {
-    clearTimeout(this.timers.probe);
-    this.timers.probe = setTimeout(() => this._probe(), this.options.websocketRetryAfter);
+    this.clock.clearTimeout(this.timers.probe);
+    this.timers.probe = this.clock.setTimeout(() => this._probe(), this.options.websocketRetryAfter);
   }
 
   // While on SSE: try a WebSocket (with a fresh token); if it opens, it becomes the connection.
@@ -790,7 +809,7 @@ export class RealtimeConnection extends RealtimeSocket {
   _dropProbe() {
     const probe = this.probe;
     this.probe = null;
-    clearTimeout(this.timers.probe);
+    this.clock.clearTimeout(this.timers.probe);
     if (probe?.socket) {
       probe.socket.onopen = probe.socket.onclose = null;
       probe.socket.close(1000);
@@ -803,7 +822,7 @@ export class RealtimeConnection extends RealtimeSocket {
     const generation = ++this.generation; // the stream's handlers, or an attempt under way, are ignored from now on
     const stream = this.socket;
     this.socket = null;
-    for (const timer of [this.timers.retry, this.timers.refresh, this.timers.stable]) clearTimeout(timer);
+    for (const timer of [this.timers.retry, this.timers.refresh, this.timers.stable]) this.clock.clearTimeout(timer);
     if (stream) {
       stream.onopen = stream.onmessage = stream.onclose = null;
       stream.close();
@@ -817,7 +836,7 @@ export class RealtimeConnection extends RealtimeSocket {
   // --- An SSE stream that EventSource reconnected -------------------------------
 
   _suspended() {
-    clearTimeout(this.timers.stable);
+    this.clock.clearTimeout(this.timers.stable);
     this.leaving.clear();
     this.resume = { waiting: new Set(this.subscriptions.values()), resumed: new Set() };
     for (const subscription of this.subscriptions.values()) subscription._suspended();
@@ -836,7 +855,7 @@ export class RealtimeConnection extends RealtimeSocket {
     this.connects += 1;
     this._setState("connected");
     this._scheduleRefresh(generation);
-    this.timers.stable = setTimeout(() => {
+    this.timers.stable = this.clock.setTimeout(() => {
       this.attempt = 0;
     }, this.options.stableAfter);
     this.send({ type: "ping" });
@@ -894,6 +913,7 @@ export class Subscription extends Emitter {
     this.typists = new Map(); // id -> {user, timer}
     this.typingInterval = options.typingInterval ?? 3000; // ms: the server's TYPING_INTERVAL
     this.lastTyping = -Infinity;
+    this.clock = connection.clock;
     const history = options.history ?? connection.historyUrl(topic);
     this.feed = new FeedCursor({
       since: options.since ?? null,
@@ -904,6 +924,7 @@ export class Subscription extends Emitter {
       // Entries read from the history carry no topic: the URL named it.
       deliver: (frame) => this._emitFrame(frame.topic === undefined ? { ...frame, topic } : frame),
       failed: (complete, reason) => this._emit("history_failed", { ...complete, reason }),
+      clock: this.clock,
     });
   }
 
@@ -920,7 +941,7 @@ export class Subscription extends Emitter {
 
   // Tell the others this user is typing; false when it was told within typingInterval (or cannot go now).
   typing() {
-    const now = Date.now();
+    const now = this.clock.now();
     if (this.state !== "subscribed" || now - this.lastTyping < this.typingInterval) return false;
     this.lastTyping = now;
     return this.send({ type: "typing" });
@@ -1001,8 +1022,9 @@ export class Subscription extends Emitter {
   }
 
   _typed(user) {
-    clearTimeout(this.typists.get(user.id)?.timer);
-    const timer = setTimeout(() => this._stoppedTyping((typist) => typist.id === user.id), 2 * this.typingInterval);
+    this.clock.clearTimeout(this.typists.get(user.id)?.timer);
+    const stopped = () => this._stoppedTyping((typist) => typist.id === user.id);
+    const timer = this.clock.setTimeout(stopped, 2 * this.typingInterval);
     this.typists.set(user.id, { user, timer });
     this._emitTypists();
   }
@@ -1011,7 +1033,7 @@ export class Subscription extends Emitter {
     let changed = false;
     for (const [id, { user, timer }] of this.typists) {
       if (!which(user)) continue;
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
       this.typists.delete(id);
       changed = true;
     }

@@ -119,14 +119,13 @@ def no_connection_leases() -> None:
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(request: pytest.FixtureRequest, settings: Any) -> None:
+def fast_password_hashing(settings: Any) -> None:
     """
     Passwords hashed in one round: the tests sign users in, they do not test
-    PBKDF2. Not for browser tests, whose users sign in to a daphne that hashes
-    as the site does.
+    PBKDF2. The browser tests' daphne hashes the same way
+    (tests/support/browser_settings.py).
     """
-    if request.node.get_closest_marker("browser") is None:
-        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

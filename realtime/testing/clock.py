@@ -90,6 +90,79 @@ class ManualClock:
         self._monotonic = monotonic
 
 
+class ShiftedTimer:
+    __slots__ = ("_clock", "_handle", "args", "callback", "when")
+
+    def __init__(
+        self, clock: ShiftedClock, when: float, callback: Callable[..., object], args: tuple[Any, ...]
+    ) -> None:
+        self._clock = clock
+        self._handle: asyncio.Handle | None = None
+        self.when = when
+        self.callback = callback
+        self.args = args
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        self._clock._timers.discard(self)
+
+    def _arm(self) -> None:
+        """(Re)start the loop's timer for what is left until `when` on the clock."""
+        if self._handle is not None:
+            self._handle.cancel()
+        left, loop = self.when - self._clock.monotonic(), self._clock._loop
+        # Those due run in the order they are armed (a shift arms them in the order they fall due).
+        self._handle = loop.call_soon(self._fire) if left <= 0 else loop.call_later(left, self._fire)
+        self._clock._timers.add(self)
+
+    def _fire(self) -> None:
+        self._handle = None
+        self._clock._timers.discard(self)
+        self.callback(*self.args)
+
+
+class ShiftedClock:
+    """
+    The real clock, moved on at once when a test says: `shift(seconds)` adds
+    to both the monotonic and the wall clock, and the timers it moves past fire
+    at once, in order (the others keep what is left of their delay). For a
+    process a test drives from outside, a live server, where time goes on by
+    itself and nothing could wait on `ManualClock.advance()`.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self._loop = loop or asyncio.get_running_loop()
+        self.offset = 0.0
+        self._timers: set[ShiftedTimer] = set()
+
+    def monotonic(self) -> float:
+        return self._loop.time() + self.offset
+
+    def wall(self) -> float:
+        return time.time() + self.offset
+
+    def call_later(self, delay: float, callback: Callable[..., object], *args: Any) -> ShiftedTimer:
+        timer = ShiftedTimer(self, self.monotonic() + max(delay, 0.0), callback, args)
+        timer._arm()
+        return timer
+
+    async def sleep(self, delay: float) -> None:
+        woken: asyncio.Future[None] = self._loop.create_future()
+        timer = self.call_later(delay, _wake, woken)
+        try:
+            await woken
+        finally:
+            timer.cancel()
+
+    def shift(self, seconds: float) -> None:
+        """Move time on by `seconds`: the timers now due fire at once, in the order they fall due."""
+        self.offset += seconds
+        for timer in sorted(self._timers, key=lambda timer: timer.when):
+            timer._arm()
+
+
 def use_clock(clock: Any) -> Any:
     """Make `clock` the clock of the running event loop's hub; returns the clock it replaced."""
     here = hub()

@@ -12,7 +12,7 @@ rather than retried.
 from __future__ import annotations
 
 import signal
-import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,15 +28,18 @@ from notifications.models import Notification
 from notifications.services import notify_user
 from tests.browser.conftest import (
     PASSWORD,
+    advance_clock,
     comment_texts,
     count_sockets,
+    hurry,
     screenshot,
     sign_in,
     sockets,
+    start_browser_server,
     state,
     wait_until,
 )
-from tests.support.live import LiveServer, start_daphne
+from tests.support.live import WIRE_APPLICATION, LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.wire, pytest.mark.django_db(transaction=True)]
 
@@ -58,8 +61,21 @@ def moderator(django_user_model: Any) -> Any:
     return django_user_model.objects.create_superuser(username="moderator", password=PASSWORD)
 
 
+# The client's backoff is capped at 30 s (client.js, maxDelay): moving its clock on by as much fires a retry at once.
+BACKOFF_CAP_MS = 30_000
+
+
+def both(driver: WebDriver, wanted: str) -> bool:
+    return state(driver, "comments") == state(driver, "notifications") == wanted
+
+
 def connected(driver: WebDriver) -> None:
-    wait_until(driver, lambda d: state(d, "comments") == state(d, "notifications") == "connected", "connected")
+    wait_until(driver, lambda d: both(d, "connected"), "connected")
+
+
+def reconnected(driver: WebDriver) -> None:
+    """Connected again, the client's retries made at once instead of after their backoff."""
+    hurry(driver, lambda d: both(d, "connected"), "connected again", step_ms=BACKOFF_CAP_MS)
 
 
 def post_comment(driver: WebDriver, text: str) -> None:
@@ -148,7 +164,7 @@ def test_a_killed_and_restarted_server_is_reconnected_and_what_was_missed_is_cau
     django_db_setup: None, log_dir: Path, open_browser: Browser, alice: Any, bob: Any, post: Post
 ) -> None:
     rude, _ = comment_create(post_id=post.pk, author=bob, body="Rude, hidden while the page is away", client_id=None)
-    server = start_daphne(log_dir)
+    server = start_browser_server(log_dir)
     try:
         page = open_browser()
         count_sockets(page)
@@ -161,14 +177,14 @@ def test_a_killed_and_restarted_server_is_reconnected_and_what_was_missed_is_cau
 
         server.process.send_signal(signal.SIGKILL)
         server.process.wait(timeout=10)
-        wait_until(page, lambda d: state(d, "comments") == state(d, "notifications") == "reconnecting", "the page")
+        wait_until(page, lambda d: both(d, "reconnecting"), "the page")
         for text in ("Missed one", "Missed two"):  # written while the page is away
             comment_create(post_id=post.pk, author=bob, body=text, client_id=None)
         comments_hide(comments=Comment.objects.filter(pk=rude.pk))  # its live event reaches no one
         notify_user(alice, {"text": "Missed while away"})
 
-        server = start_daphne(log_dir, port=server.port)
-        connected(page)
+        server = start_browser_server(log_dir, port=server.port)
+        reconnected(page)
         shows(page, ["Before the crash", "Missed one", "Missed two"])
         shows_notifications(page, ["Missed while away", "Before the crash"])
         post_comment(page, "After the restart")
@@ -193,7 +209,7 @@ def test_a_truncated_replay_is_filled_from_the_history_with_nothing_missing_or_d
     once it answers, the page shows all ten in order, each delivered once.
     """
     written = [comment_create(post_id=post.pk, author=bob, body=f"Old {n}", client_id=None)[0] for n in range(8)]
-    server = start_daphne(log_dir, env={"REPLAY_LIMIT": "3"})
+    server = start_browser_server(log_dir, env={"REPLAY_LIMIT": "3"})
     try:
         page = open_browser()
         page.execute_cdp_cmd("Network.enable", {})
@@ -208,7 +224,8 @@ def test_a_truncated_replay_is_filled_from_the_history_with_nothing_missing_or_d
 
         page.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
         bodies = [comment.body for comment in written]
-        shows(page, bodies)
+        # The fill's next try, after its backoff (capped at 30 s), at once.
+        hurry(page, lambda d: comment_texts(d) == bodies, f"the comments {bodies}", step_ms=BACKOFF_CAP_MS)
         assert page.execute_script("return window.demo.delivered") == [comment.pk for comment in written]
         assert "GET /realtime/history/comments/" in server.log()
     finally:
@@ -227,18 +244,36 @@ def test_a_notification_arrives_on_the_page(
     shows_notifications(page, ["And another one", "Your report is ready"])  # newest first
 
 
+def shift_server_clock(server: LiveServer, seconds: float) -> None:
+    """Move the server's time on by `seconds` at once (tests/support/wire_app.py's /test/clock)."""
+    request = urllib.request.Request(f"{server.http_url}/test/clock?shift={seconds}", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
+
+
 def test_tokens_are_refreshed_before_they_expire(
     django_db_setup: None, log_dir: Path, open_browser: Browser, alice: Any, post: Post
 ) -> None:
-    # Tokens of 5 s, refreshed a second before they expire: room for a loaded machine (the suite runs on two workers).
-    server = start_daphne(log_dir, env={"TOKEN_HTTP_TTL": "5"})
+    """
+    Tokens of the default lifetime (300 s), which the server and the page live through at once: both
+    clocks are moved on, a step at a time, past two lifetimes of the first token. Each step is a
+    second past the moment the client refreshes (a fifth of the lifetime left): without its refresh
+    the page sees no `refreshed`, and past the first token's expiry the server closes with 4401.
+    No heartbeat within the steps (the server would wait for pongs in no time at all).
+    """
+    server = start_browser_server(log_dir, application=WIRE_APPLICATION, env={"HEARTBEAT_INTERVAL": "3600"})
     try:
+        shift_server_clock(server, 0)  # the server's time from now on moves when the test says
         page = open_browser()
         sign_in(page, server, "alice")
         connected(page)
-        started = time.monotonic()
-        # Past two lifetimes of the first token: without refresh the connection would be closed with 4401.
-        wait_until(page, lambda d: time.monotonic() - started > 11, "two token lifetimes")
+        lifetime = float(page.execute_script("return window.demo.connection.token.expires_in"))
+        assert lifetime in (300, 301)  # TOKEN_HTTP_TTL's default, its expiry rounded up to a whole second
+        step = lifetime * 0.8 + 1
+        for refreshes in (1, 2, 3):  # 3 steps of 241 s: past two lifetimes of the first token
+            shift_server_clock(server, step)
+            advance_clock(page, step * 1000)
+            wait_until(page, lambda d: d.execute_script("return window.demo.refreshed") == refreshes, "refresh")  # noqa: B023
         assert page.execute_script("return window.demo.closes") == []
         assert page.execute_script("return window.demo.connection.connects") == 1
         assert page.execute_script("return window.demo.refreshed") >= 2  # one connection: two refreshes
@@ -252,7 +287,7 @@ def test_a_user_signed_out_elsewhere_is_refused_not_retried(
 ) -> None:
     from django.contrib.sessions.models import Session
 
-    server = start_daphne(log_dir)
+    server = start_browser_server(log_dir)
     try:
         page = open_browser()
         sign_in(page, server, "alice")
@@ -260,8 +295,9 @@ def test_a_user_signed_out_elsewhere_is_refused_not_retried(
         Session.objects.all().delete()  # signed out everywhere
         server.process.send_signal(signal.SIGKILL)
         server.process.wait(timeout=10)
-        server = start_daphne(log_dir, port=server.port)
-        wait_until(page, lambda d: state(d, "comments") == state(d, "notifications") == "refused", "refused")
+        server = start_browser_server(log_dir, port=server.port)
+        # The client's retries at once instead of after their backoff.
+        hurry(page, lambda d: both(d, "refused"), "refused", step_ms=BACKOFF_CAP_MS)
         assert "WSCONNECT" not in server.log().split("Listening on")[-1]  # no handshake without a token
     finally:
         server.stop()
@@ -342,7 +378,7 @@ def test_the_clients_subscriptions_fail_alone_and_a_topic_followed_again_gets_on
 def test_two_sessions_see_each_other_arrive_type_and_leave(
     django_db_setup: None, log_dir: Path, open_browser: Browser, alice: Any, bob: Any, post: Post
 ) -> None:
-    server = start_daphne(log_dir, env={"PRESENCE_INTERVAL": "0.2", "TYPING_INTERVAL": "1"})
+    server = start_browser_server(log_dir, env={"PRESENCE_INTERVAL": "0.2", "TYPING_INTERVAL": "1"})
     try:
         first, second = open_browser(), open_browser()
         sign_in(first, server, "alice")
@@ -356,12 +392,17 @@ def test_two_sessions_see_each_other_arrive_type_and_leave(
         second.find_element(By.ID, "comment-body").send_keys("Hel")
         wait_until(first, lambda d: typists(d) == "bob is typing…", "bob typing")
         assert typists(second) == ""  # not told of its own typing
-        wait_until(first, lambda d: typists(d) == "", "bob no longer typing, two typing intervals later")
+        # The page forgets a typist two typing intervals (its default, 3 s) after the last: at once, on its clock.
+        hurry(first, lambda d: typists(d) == "", "bob no longer typing, two typing intervals later", step_ms=TYPIST_MS)
 
         second.get("about:blank")  # bob leaves the page (which the browser may keep in its back-forward cache)
         wait_until(first, lambda d: watching(d) == "Watching: alice", "bob leaving")
     finally:
         server.stop()
+
+
+# How long after a `typing` frame the page forgets the typist: two of the client's typing intervals (3 s).
+TYPIST_MS = 2 * 3000
 
 
 def watching(driver: WebDriver) -> str:

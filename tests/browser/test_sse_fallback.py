@@ -24,15 +24,28 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from comments.models import Comment, Post
 from comments.services import comment_create
 from notifications.services import notify_user
-from tests.browser.conftest import PASSWORD, comment_texts, sign_in, state, wait_until
+from tests.browser.conftest import (
+    PASSWORD,
+    add_page_script,
+    comment_texts,
+    hurry,
+    sign_in,
+    start_browser_server,
+    state,
+    wait_until,
+)
 from tests.browser.firewall import WebSocketFirewall
-from tests.support.live import LiveServer, start_daphne
+from tests.support.live import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.wire, pytest.mark.django_db(transaction=True)]
 
 Browser = Callable[[], WebDriver]
 # Presence diffs and typing within a second (the defaults are 1 s and 3 s).
 QUICK_PRESENCE = {"PRESENCE_INTERVAL": "0.2", "TYPING_INTERVAL": "1"}
+# How long after a `typing` frame the page forgets the typist: two of the client's typing intervals (3 s).
+TYPIST_MS = 2 * 3000
+# The first steps of the client's backoff are at most 500 ms (client.js, minDelay).
+FIRST_RETRY_MS = 500
 
 
 @pytest.fixture
@@ -48,7 +61,7 @@ def bob(django_user_model: Any) -> Any:
 @pytest.fixture
 def servers(django_db_setup: None, log_dir: Path) -> Iterator[list[LiveServer]]:
     """A daphne, in a list: a test that restarts it appends the new one. The last is stopped after the test."""
-    started = [start_daphne(log_dir, env=QUICK_PRESENCE)]
+    started = [start_browser_server(log_dir, env=QUICK_PRESENCE)]
     yield started
     started[-1].stop()
 
@@ -74,8 +87,12 @@ def kill(servers: list[LiveServer]) -> LiveServer:
     return dead
 
 
+def both(driver: WebDriver, wanted: str) -> bool:
+    return state(driver, "comments") == state(driver, "notifications") == wanted
+
+
 def connected(driver: WebDriver) -> None:
-    wait_until(driver, lambda d: state(d, "comments") == state(d, "notifications") == "connected", "connected")
+    wait_until(driver, lambda d: both(d, "connected"), "connected")
 
 
 def transport(driver: WebDriver) -> str:
@@ -105,7 +122,8 @@ def test_with_websockets_blocked_the_page_falls_back_to_sse_where_comments_and_n
     blocked, free = open_browser(), open_browser()
     sign_in(blocked, behind(firewall, servers[0]), "alice")
     sign_in(free, servers[0], "bob")
-    connected(blocked)
+    # The retry after the first refused handshake, at once rather than after its backoff.
+    hurry(blocked, lambda d: both(d, "connected"), "connected over SSE", step_ms=FIRST_RETRY_MS)
     connected(free)
     assert (transport(blocked), transport(free)) == ("sse", "websocket")
     assert firewall.refused == 2  # fallbackAfter: two handshakes refused, then SSE at once
@@ -140,7 +158,7 @@ def test_a_page_whose_websocket_constructor_throws_follows_its_topics_over_sse(
     servers: list[LiveServer], open_browser: Browser, alice: Any, bob: Any, post: Post
 ) -> None:
     page = open_browser()
-    page.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NO_WEBSOCKET_CONSTRUCTOR})
+    add_page_script(page, NO_WEBSOCKET_CONSTRUCTOR)
     sign_in(page, servers[0], "alice")
     connected(page)
     assert transport(page) == "sse"
@@ -165,7 +183,13 @@ def test_presence_and_typing_work_over_sse(
     second.find_element(By.ID, "comment-body").send_keys("Hel")  # typing, POSTed to bob's stream
     wait_until(first, lambda d: text_of(d, "typists") == "bob is typing…", "bob typing")
     assert text_of(second, "typists") == ""  # not told of its own typing
-    wait_until(first, lambda d: text_of(d, "typists") == "", "bob no longer typing, two typing intervals later")
+    # The page forgets a typist two typing intervals (its default, 3 s) after the last: at once, on its clock.
+    hurry(
+        first,
+        lambda d: text_of(d, "typists") == "",
+        "bob no longer typing, two typing intervals later",
+        step_ms=TYPIST_MS,
+    )
 
     second.get("about:blank")
     wait_until(first, lambda d: text_of(d, "watching") == "Watching: alice", "bob leaving")
@@ -200,7 +224,7 @@ def test_a_killed_and_restarted_server_is_resumed_by_eventsource_with_nothing_mi
     wait_until(page, lambda d: state(d, "notifications") == "reconnecting", "the stream dropped")
     comment_create(post_id=post.pk, author=bob, body="Missed while away", client_id=None)
     while_away = notify_user(alice, {"text": "Missed while away"})
-    servers.append(start_daphne(log_dir, env=QUICK_PRESENCE, port=dead.port))
+    servers.append(start_browser_server(log_dir, env=QUICK_PRESENCE, port=dead.port))
 
     connected(page)
     shows(page, ["Before the crash", "Missed while away"])
@@ -215,6 +239,8 @@ def test_a_killed_and_restarted_server_is_resumed_by_eventsource_with_nothing_mi
     assert "/realtime/token/" not in servers[-1].log()
 
 
+# The most the recorder's connection waits: between two retries, and on SSE before it tries a WebSocket.
+RECORDER_MAX_DELAY_MS = 1000
 # A RealtimeConnection of the test's own on the page (resuming after the last id, as by default), trying
 # WebSockets again every second while on SSE: the comment ids it is given, and its transports, in order.
 RECORDER = """
@@ -267,21 +293,22 @@ def test_every_entry_is_delivered_once_across_websocket_to_sse_a_resumed_stream_
     firewall.cut()
     firewall.restore()
     write("While falling back to SSE")
-    wait_until(page, lambda d: on(d, "sse"), "SSE")
+    hurry(page, lambda d: on(d, "sse"), "SSE", step_ms=RECORDER_MAX_DELAY_MS)  # its retries at once
     write("Over SSE")
     wait_until(page, given_all, "the comments of the fallback")
 
     dead = kill(servers)
     wait_until(page, lambda d: d.execute_script("return window.record.connection.state") == "reconnecting", "drop")
     write("While the server is away")
-    servers.append(start_daphne(log_dir, env=QUICK_PRESENCE, port=dead.port))
+    servers.append(start_browser_server(log_dir, env=QUICK_PRESENCE, port=dead.port))
     wait_until(page, lambda d: on(d, "sse"), "the stream resumed")
     write("Over the resumed stream")
     wait_until(page, given_all, "the comments of the resumed stream")
 
     firewall.blocking = False  # WebSockets open again: the next try moves the connection back
     write("While going back to a WebSocket")
-    wait_until(page, lambda d: on(d, "websocket"), "a WebSocket again")
+    # Its next try of a WebSocket at once.
+    hurry(page, lambda d: on(d, "websocket"), "a WebSocket again", step_ms=RECORDER_MAX_DELAY_MS)
     write("Over the WebSocket again")
     wait_until(page, given_all, "every comment, once")
     assert page.execute_script("return window.record.transports") == ["sse", "websocket"]

@@ -126,22 +126,24 @@ class ShiftedTimer:
 class ShiftedClock:
     """
     The real clock, moved on at once when a test says: `shift(seconds)` adds
-    to both the monotonic and the wall clock, and the timers it moves past fire
-    at once, in order (the others keep what is left of their delay). For a
-    process a test drives from outside, a live server, where time goes on by
-    itself and nothing could wait on `ManualClock.advance()`.
+    to the monotonic clock (and to the wall clock, unless `wall=False`), and
+    the timers it moves past fire at once, in order (the others keep what is
+    left of their delay). For a process a test drives from outside, a live
+    server, where time goes on by itself and nothing could wait on
+    `ManualClock.advance()`.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self._loop = loop or asyncio.get_running_loop()
         self.offset = 0.0
+        self.wall_offset = 0.0
         self._timers: set[ShiftedTimer] = set()
 
     def monotonic(self) -> float:
         return self._loop.time() + self.offset
 
     def wall(self) -> float:
-        return time.time() + self.offset
+        return time.time() + self.wall_offset
 
     def call_later(self, delay: float, callback: Callable[..., object], *args: Any) -> ShiftedTimer:
         timer = ShiftedTimer(self, self.monotonic() + max(delay, 0.0), callback, args)
@@ -156,9 +158,15 @@ class ShiftedClock:
         finally:
             timer.cancel()
 
-    def shift(self, seconds: float) -> None:
-        """Move time on by `seconds`: the timers now due fire at once, in the order they fall due."""
+    def shift(self, seconds: float, *, wall: bool = True) -> None:
+        """
+        Move time on by `seconds`: the timers now due fire at once, in the order they fall due.
+        `wall=False` leaves the wall clock (token expiry) where it is: the heartbeats, the
+        patience of sends and the periodic checks move, and no token comes nearer its expiry.
+        """
         self.offset += seconds
+        if wall:
+            self.wall_offset += seconds
         for timer in sorted(self._timers, key=lambda timer: timer.when):
             timer._arm()
 

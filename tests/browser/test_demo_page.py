@@ -12,7 +12,6 @@ rather than retried.
 from __future__ import annotations
 
 import signal
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ from tests.browser.conftest import (
     state,
     wait_until,
 )
-from tests.support.live import WIRE_APPLICATION, LiveServer
+from tests.support.live import WIRE_APPLICATION, LiveServer, shift_clock
 
 pytestmark = [pytest.mark.browser, pytest.mark.wire, pytest.mark.django_db(transaction=True)]
 
@@ -244,13 +243,6 @@ def test_a_notification_arrives_on_the_page(
     shows_notifications(page, ["And another one", "Your report is ready"])  # newest first
 
 
-def shift_server_clock(server: LiveServer, seconds: float) -> None:
-    """Move the server's time on by `seconds` at once (tests/support/wire_app.py's /test/clock)."""
-    request = urllib.request.Request(f"{server.http_url}/test/clock?shift={seconds}", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        assert answer.status == 200
-
-
 def test_tokens_are_refreshed_before_they_expire(
     django_db_setup: None, log_dir: Path, open_browser: Browser, alice: Any, post: Post
 ) -> None:
@@ -263,7 +255,7 @@ def test_tokens_are_refreshed_before_they_expire(
     """
     server = start_browser_server(log_dir, application=WIRE_APPLICATION, env={"HEARTBEAT_INTERVAL": "3600"})
     try:
-        shift_server_clock(server, 0)  # the server's time from now on moves when the test says
+        shift_clock(server, 0)  # the server's time from now on moves when the test says
         page = open_browser()
         sign_in(page, server, "alice")
         connected(page)
@@ -271,7 +263,7 @@ def test_tokens_are_refreshed_before_they_expire(
         assert lifetime in (300, 301)  # TOKEN_HTTP_TTL's default, its expiry rounded up to a whole second
         step = lifetime * 0.8 + 1
         for refreshes in (1, 2, 3):  # 3 steps of 241 s: past two lifetimes of the first token
-            shift_server_clock(server, step)
+            shift_clock(server, step)
             advance_clock(page, step * 1000)
             wait_until(page, lambda d: d.execute_script("return window.demo.refreshed") == refreshes, "refresh")  # noqa: B023
         assert page.execute_script("return window.demo.closes") == []

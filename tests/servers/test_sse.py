@@ -20,12 +20,16 @@ from websockets.asyncio.client import connect
 
 from comments.models import Comment, Post
 from realtime.auth.tokens import issue_token
+from tests.servers.conftest import BATTERY_LIMITS
 from tests.support import sse
-from tests.support.live import LiveServer
+from tests.support.live import LiveServer, shift_clock
 from tests.support.scrape import scrape, value
 from tests.support.tokens import signed
 
 pytestmark = [pytest.mark.wire, pytest.mark.django_db(transaction=True)]
+
+INTERVAL = float(BATTERY_LIMITS["HEARTBEAT_INTERVAL"])
+PATIENCE = INTERVAL + float(BATTERY_LIMITS["HEARTBEAT_TIMEOUT"])
 
 
 def bearer(user: Any) -> dict[str, str]:
@@ -133,11 +137,15 @@ async def test_a_token_that_expires_ends_the_stream_with_a_close_event(any_serve
 
 
 async def test_an_idle_stream_gets_a_heartbeat_comment_and_stays_open(any_server: LiveServer, user: Any) -> None:
-    """`: ping` every HEARTBEAT_INTERVAL (2 s here); a stream cannot answer it and is not closed for that."""
+    """
+    `: ping` every HEARTBEAT_INTERVAL (2 s here); a stream cannot answer it and is not closed for that.
+    The server's monotonic clock moves on a quarter of an interval at each look instead of waiting.
+    """
+    await asyncio.to_thread(shift_clock, any_server, 0, wall=False)  # the stream's timers on a clock we move
     stream = await opened(any_server, "?topic=notifications", bearer(user))
     name = (await stream.next_event()).frame["stream"]  # type: ignore[union-attr]
     for _ in range(40):  # two heartbeats at most, each checked by a round trip that reads the stream up to it
-        await asyncio.sleep(0.25)
+        await asyncio.to_thread(shift_clock, any_server, INTERVAL / 4, wall=False)
         assert await post_to(any_server, name, {"type": "ping"}, bearer(user)) == (202, b"")
         assert without_presence(await stream.frames_until("pong"))[-1] == {"type": "pong"}
         if len(stream.comments) >= 2:
@@ -220,6 +228,7 @@ async def test_a_stream_that_reads_nothing_is_given_up_and_stops_counting(
     any_server: LiveServer, long_post: Post, user: Any
 ) -> None:
     endpoint = {"endpoint": "/realtime/sse"}
+    await asyncio.to_thread(shift_clock, any_server, 0, wall=False)  # the stream's timers on a clock we move
     before = value(await asyncio.to_thread(scrape, any_server), "realtime_connections", endpoint)
     stream = await sse.open_stream(
         any_server.host,
@@ -234,7 +243,9 @@ async def test_a_stream_that_reads_nothing_is_given_up_and_stops_counting(
         counted.append(value(await asyncio.to_thread(scrape, any_server), "realtime_connections", endpoint))
         if counted[-1] == before and len(counted) > 1:
             break
-        await asyncio.sleep(0.25)
+        await asyncio.sleep(0.05)
+        # The server's patience passes a quarter at a time, without waiting (its monotonic clock only).
+        await asyncio.to_thread(shift_clock, any_server, PATIENCE / 4, wall=False)
     stream.close()
     assert counted[0] == before + 1
     assert counted[-1] == before, f"still counted: {counted}"

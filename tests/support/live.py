@@ -199,3 +199,15 @@ def wait_until_listening(process: subprocess.Popen[bytes], host: str, port: int,
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"the server did not listen within {STARTUP_TIMEOUT} s:\n{log_path.read_text(errors='replace')}")
+
+
+def shift_clock(server: LiveServer, seconds: float, *, wall: bool = True) -> None:
+    """
+    Move `server`'s time on by `seconds` at once (tests/support/wire_app.py's /test/clock; the
+    server must run WIRE_APPLICATION); `wall=False` moves only its monotonic clock.
+    """
+    query = f"shift={seconds}" + ("" if wall else "&wall=0")
+    request = urllib.request.Request(f"{server.http_url}/test/clock?{query}", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        if answer.status != 200:
+            raise RuntimeError(f"{server.name} answered /test/clock with HTTP {answer.status}")

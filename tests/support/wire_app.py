@@ -50,7 +50,10 @@ realtime = realtime_application(
 # POST /test/clock?shift=<seconds>: this process's time moves on at once, for everything in it that
 # reads the time: the hub's clock (heartbeats, token deadlines, periodic checks), Django's
 # `timezone.now` (which issues tokens) and PyJWT's (which checks their `iat`). A test sees a token's
-# lifetime pass without waiting it out. The first call puts a ShiftedClock in place of the real one.
+# lifetime pass without waiting it out. With `&wall=0` only the hub's monotonic clock moves (a
+# heartbeat's patience passes, no token comes nearer its expiry: for a server that other tests share).
+# The first call puts a ShiftedClock in place of the real one: what a connection opened before it
+# started on the real clock stays there.
 CLOCK_PATH = "/test/clock"
 
 
@@ -70,7 +73,7 @@ def shifted_now() -> datetime:
     return ShiftedDatetime.now(UTC)
 
 
-def shift_clock(seconds: float) -> float:
+def shift_clock(seconds: float, *, wall: bool = True) -> float:
     here = hub()
     clock = here.clock
     if not isinstance(clock, ShiftedClock):
@@ -78,15 +81,16 @@ def shift_clock(seconds: float) -> float:
         use_clock(clock)
         timezone.now = shifted_now
         jwt.api_jwt.datetime = ShiftedDatetime  # type: ignore[attr-defined]
-    clock.shift(seconds)
+    clock.shift(seconds, wall=wall)
     return clock.offset
 
 
 async def clock_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
     while (await receive()).get("more_body"):
         pass
-    shift = parse_qs(scope["query_string"].decode()).get("shift", ["0"])[0]
-    body = json.dumps({"offset": shift_clock(float(shift))}).encode()
+    query = parse_qs(scope["query_string"].decode())
+    offset = shift_clock(float(query.get("shift", ["0"])[0]), wall=query.get("wall", ["1"])[0] != "0")
+    body = json.dumps({"offset": offset}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -207,9 +207,25 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             else:
                 layer_reader = asyncio.ensure_future(self._read_channel_layer())
                 layer_reader.add_done_callback(self._layer_reader_done)
+        now = self._now
         try:
-            # The client is read in this task; the channel layer in one more (two tasks a connection).
-            await self._read_client(receive)
+            # The client is read here, in this task (no coroutine of its own held for the connection's
+            # life); the channel layer in one more (two tasks a connection).
+            while True:
+                self.waiting_for_client = True
+                message = await receive()
+                self.waiting_for_client = False
+                self.last_client_message_at = now()
+                if self.client_state is WebSocketState.DISCONNECTED:
+                    # Already ended as gone by another task (a send that failed, a heartbeat timed out), which
+                    # is leaving its groups now: the server's own word of the disconnect adds nothing.
+                    break
+                if message["type"] != "websocket.receive" or self.client_state is not WebSocketState.CONNECTED:
+                    self.client_state = after_receive(self.client_state, message["type"])
+                await self.dispatch(message)
+                del message  # not held while waiting for the next
+        except StopConsumer:
+            pass
         except asyncio.CancelledError:
             main = self._main
             if not self._stopping or main is None or main.uncancel() > 0:
@@ -358,24 +374,6 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
 
     # --- Sources of messages ------------------------------------------------
 
-    async def _read_client(self, receive: Receive) -> None:
-        now = self._now
-        try:
-            while True:
-                self.waiting_for_client = True
-                message = await receive()
-                self.waiting_for_client = False
-                self.last_client_message_at = now()
-                if self.client_state is WebSocketState.DISCONNECTED:
-                    # Already ended as gone by another task (a send that failed, a heartbeat timed out), which
-                    # is leaving its groups now: the server's own word of the disconnect adds nothing.
-                    return
-                if message["type"] != "websocket.receive" or self.client_state is not WebSocketState.CONNECTED:
-                    self.client_state = after_receive(self.client_state, message["type"])
-                await self.dispatch(message)
-        except StopConsumer:
-            pass
-
     async def _read_channel_layer(self) -> None:
         layer, failures = self.channel_layer, 0
         assert layer is not None
@@ -397,6 +395,7 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
                 ):
                     await self.dispatch(FELL_BEHIND)
                 await self.dispatch(message)
+                del message  # not held while waiting for the next
         except StopConsumer:
             pass
 
@@ -429,6 +428,8 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         except WebSocketDisconnect as gone:
             self.client_state = WebSocketState.DISCONNECTED
             await self.websocket_disconnect({"type": "websocket.disconnect", "code": gone.code, "reason": gone.reason})
+        finally:
+            self.current_message = None  # not held while the connection waits for the next one
 
     async def handle_local_event_now(self, event: Message) -> None:
         """

@@ -31,7 +31,7 @@ closed with 4503 and the client comes back with `since`.)
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypedDict
 from urllib.parse import parse_qs
@@ -127,39 +127,37 @@ class ReplayComplete(TypedDict):
     truncated: bool
 
 
-async def _always_ready() -> None:
-    return None
+class FeedSink(Protocol):
+    """Where a feed's entries go: a connection's subscription (feeds/subscription.py)."""
 
+    async def send_entry(self, frame: dict[str, Any], seq: int) -> None:
+        """Send one entry's frame, waiting, if it must, for the client to read what went before."""
+        ...
 
-def _always_writable() -> bool:
-    return True
+    async def until_writable(self) -> None:
+        """Return once the client has read what was sent."""
+        ...
+
+    def client_keeps_up(self) -> bool:
+        """Whether the client has read what was sent."""
+        ...
 
 
 class SequencedFeed:
     """
-    `send(frame, seq)` sends one entry's frame (waiting, if it must, for the
-    client to read what went before). With `ready` (wait until the client has read what was
-    sent) and `writable` (has it?), a replay or a gap fill holds no page while
-    the client is behind: it sends a page's entries while the client keeps
-    up, lets the rest of the page go, waits, and reads on from the last entry
-    sent (PROTOCOL.md, "Slow and hostile clients").
+    Entries go to `sink` in order. A replay or a gap fill holds no page while
+    the client is behind: it sends a page's entries while the client keeps up
+    (`sink.client_keeps_up()`), lets the rest of the page go, waits
+    (`sink.until_writable()`), and reads on from the last entry sent
+    (PROTOCOL.md, "Slow and hostile clients").
     """
 
-    # One per feed a connection follows, for its whole life: no per-instance dict.
-    __slots__ = ("_opened_at", "_ready", "_send", "_source", "_writable", "delivered_seq", "replayed", "rows_read")
+    # One per feed a connection follows, for its whole life: no per-instance dict, no bound methods held.
+    __slots__ = ("_opened_at", "_sink", "_source", "delivered_seq", "replayed", "rows_read")
 
-    def __init__(
-        self,
-        source: FeedSource,
-        send: Callable[[dict[str, Any], int], Awaitable[None]],
-        *,
-        ready: Callable[[], Awaitable[None]] = _always_ready,
-        writable: Callable[[], bool] = _always_writable,
-    ) -> None:
+    def __init__(self, source: FeedSource, sink: FeedSink) -> None:
         self._source = source
-        self._send = send
-        self._ready = ready
-        self._writable = writable
+        self._sink = sink
         self.delivered_seq = 0
         self._opened_at = 0
         # Entries sent by replays so far (realtime_replayed_entries_total), and rows they read (replay budgets).
@@ -187,7 +185,9 @@ class SequencedFeed:
             return {"type": "replay_complete", "last_id": newest, "truncated": True}
         last_id, more = await self._replay_page(since_id, upto)
         while more:
-            await self._ready()  # the client is behind: nothing read, nothing held, until it has caught up
+            await (
+                self._sink.until_writable()
+            )  # the client is behind: nothing read, nothing held, until it has caught up
             last_id, more = await self._replay_page(last_id, upto)
         return {"type": "replay_complete", "last_id": last_id, "truncated": False}
 
@@ -216,7 +216,7 @@ class SequencedFeed:
             return
         if seq > self.delivered_seq + 1 and not await self._filled(upto=seq - 1):
             return  # held back: the feed checks deliver it after the gap
-        await self._send(frame, seq)
+        await self._sink.send_entry(frame, seq)
         self.delivered_seq = seq
 
     async def catch_up(self, upto: int) -> None:
@@ -237,7 +237,7 @@ class SequencedFeed:
     async def _fill_gap(self, upto: int) -> None:
         """Each entry sent moves `delivered_seq`, so a fill cut short resumes where it stopped."""
         while await self._fill_page(upto):
-            await self._ready()
+            await self._sink.until_writable()
 
     async def _fill_page(self, upto: int) -> bool:
         """One page of the gap, sent while the client keeps up; whether more may follow."""
@@ -251,9 +251,9 @@ class SequencedFeed:
         case: `send` waits for it); how many went. The rest are read again later.
         """
         for sent, entry in enumerate(entries):
-            if sent and not self._writable():
+            if sent and not self._sink.client_keeps_up():
                 return sent
-            await self._send(entry.frame, entry.seq)
+            await self._sink.send_entry(entry.frame, entry.seq)
             if moves_delivered:
                 self.delivered_seq = entry.seq
         return len(entries)

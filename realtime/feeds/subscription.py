@@ -69,13 +69,7 @@ class Subscription:
         self.label = label
         self.source: FeedSource | None = kind.source(key)
         self.group = kind.group(key)
-        self.feed = (
-            None
-            if self.source is None
-            else SequencedFeed(
-                self.source, self.send_entry, ready=consumer.until_writable, writable=consumer.client_keeps_up
-            )
-        )
+        self.feed = None if self.source is None else SequencedFeed(self.source, self)
         self._watched = False
         self._present = False
         # Where the connection stands in the feed, for a transport that resumes by it (realtime/sse/):
@@ -198,6 +192,14 @@ class Subscription:
     async def catch_up(self, upto: int) -> None:
         if self.feed is not None:
             await self.feed.catch_up(upto)
+
+    # What the sequenced feed asks of where its entries go (feeds/sequenced.py, FeedSink).
+
+    async def until_writable(self) -> None:
+        await self.consumer.until_writable()
+
+    def client_keeps_up(self) -> bool:
+        return self.consumer.client_keeps_up()
 
     async def send_entry(self, frame: dict[str, Any], seq: int) -> None:
         """Entry `seq` of the feed, once the client has read what went before (WebSocketConsumer.until_writable)."""

@@ -50,15 +50,15 @@ class Client:
         self.unread = 0
         self.pages_alive_while_waiting: list[int] = []
 
-    async def send(self, frame: dict[str, Any], seq: int) -> None:
+    async def send_entry(self, frame: dict[str, Any], seq: int) -> None:
         assert self.unread < self.burst, "sent to a client that is behind"
         self.got.append(frame["n"])
         self.unread += 1
 
-    def writable(self) -> bool:
+    def client_keeps_up(self) -> bool:
         return self.unread < self.burst
 
-    async def ready(self) -> None:
+    async def until_writable(self) -> None:
         gc.collect()
         pages = [o for o in gc.get_objects() if type(o) is list and o and type(o[0]) is Entry]
         self.pages_alive_while_waiting.append(sum(page is not self.source.entries for page in pages))
@@ -73,7 +73,7 @@ def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_a_replay_sends_while_the_client_keeps_up_and_reads_on_after_the_last_sent() -> None:
     source = Source()
     client = Client(source, burst=3)
-    feed = SequencedFeed(source, client.send, ready=client.ready, writable=client.writable)
+    feed = SequencedFeed(source, client)
     feed.start(ENTRIES)
     complete = await feed.replay(0, limit=100)
     assert client.got == list(range(1, ENTRIES + 1))  # each once, in order
@@ -86,7 +86,7 @@ async def test_a_replay_sends_while_the_client_keeps_up_and_reads_on_after_the_l
 async def test_a_gap_fill_is_paced_the_same() -> None:
     source = Source()
     client = Client(source, burst=3)
-    feed = SequencedFeed(source, client.send, ready=client.ready, writable=client.writable)
+    feed = SequencedFeed(source, client)
     await feed.catch_up(ENTRIES)
     assert client.got == list(range(1, ENTRIES + 1))
     assert feed.delivered_seq == ENTRIES
@@ -98,10 +98,17 @@ async def test_without_pacing_a_replay_reads_whole_pages() -> None:
     source = Source()
     got: list[int] = []
 
-    async def send(frame: dict[str, Any], seq: int) -> None:
-        got.append(frame["n"])
+    class Unpaced:
+        async def send_entry(self, frame: dict[str, Any], seq: int) -> None:
+            got.append(frame["n"])
 
-    feed = SequencedFeed(source, send)
+        async def until_writable(self) -> None:
+            return None  # it has always read everything
+
+        def client_keeps_up(self) -> bool:
+            return True
+
+    feed = SequencedFeed(source, Unpaced())
     feed.start(ENTRIES)
     await feed.replay(0, limit=100)
     assert got == list(range(1, ENTRIES + 1))

@@ -20,6 +20,7 @@ middleware or host route has to remember to count:
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from prometheus_client.metrics import Counter, Gauge
@@ -30,7 +31,9 @@ from realtime.metrics.endpoints import EndpointLabels
 from realtime.metrics.traffic import Traffic, traffic_of
 from realtime.types import ASGIApp, Message, Receive, Scope, Send
 
-SCOPE_KEY = "realtime.meter"
+# The meter of the connection whose task this is: found by `handshake_refused` in the connection's own
+# context, not in a copy of its scope (one dict fewer held for each connection's life).
+_METER: ContextVar[ConnectionMeter | None] = ContextVar("realtime_meter", default=None)
 # The outcome of a refusal that nobody named, by its close code.
 OUTCOME_OF_CODE = {
     4429: catalog.REFUSED_CAP,
@@ -141,8 +144,9 @@ class Metered:
             await self.application(scope, receive, send)
             return
         meter = ConnectionMeter(self._endpoint(self._labels.of(scope)), receive, send)
+        _METER.set(meter)  # in this connection's task: its context is its own
         try:
-            await self.application({**scope, SCOPE_KEY: meter}, meter.receive, meter.send)
+            await self.application(scope, meter.receive, meter.send)
         except Exception:
             meter.crashed()
             raise
@@ -151,7 +155,10 @@ class Metered:
 
 
 def handshake_refused(scope: Scope, outcome: str) -> None:
-    """Name the outcome of a refusal about to be sent (before `realtime.handshake.refuse`)."""
-    meter: ConnectionMeter | None = scope.get(SCOPE_KEY)
+    """
+    Name the outcome of a refusal about to be sent (before `realtime.handshake.refuse`), from the
+    connection's task (a middleware, a consumer's connect), whose context holds its meter.
+    """
+    meter = _METER.get()
     if meter is not None:
         meter.refusal = outcome

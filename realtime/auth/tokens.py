@@ -111,8 +111,16 @@ def decode_token(token: str, *, now: float | None = None) -> TokenClaims:
             token,
             signing_secret(),
             algorithms=[ALGORITHM],
-            # `sub` is checked below (PROTOCOL.md accepts an integer too), `exp` and `nbf` against `now`.
-            options={"require": _REQUIRED_CLAIMS, "verify_sub": False, "verify_exp": False, "verify_nbf": False},
+            # `sub` is checked below (PROTOCOL.md accepts an integer too), `exp` and `nbf` against `now`, `iat`
+            # only for being a number: PyJWT would refuse an iat ahead of this machine's clock (an issuer's clock
+            # a second ahead), and against the system clock, not `now`.
+            options={
+                "require": _REQUIRED_CLAIMS,
+                "verify_sub": False,
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+            },
         )
     except jwt.InvalidTokenError as error:
         raise InvalidToken(f"the token is invalid ({type(error).__name__})") from None

@@ -89,6 +89,19 @@ async def test_an_integer_sub_is_accepted(user: Any) -> None:
     await communicator.disconnect()
 
 
+async def test_a_token_from_an_issuer_whose_clock_runs_ahead_is_accepted(user: Any) -> None:
+    # iat is when the issuer thinks it minted the token: a clock a little ahead is no reason to refuse it
+    # (exp and nbf are what say when a token is valid, checked against this server's clock).
+    communicator = presenting(signed(sub=str(user.pk), iat=in_seconds(30), exp=in_seconds(300)), "query")
+    assert await communicator.connect() == (True, None)
+    await communicator.disconnect()
+
+
+async def test_an_iat_that_is_not_a_number_is_refused(user: Any) -> None:
+    communicator = presenting(signed(sub=str(user.pk), iat="yesterday", exp=in_seconds(300)), "query")
+    assert await communicator.connect() == (False, 1008)
+
+
 async def test_the_bearer_scheme_is_case_insensitive(token: str) -> None:
     communicator = WebsocketCommunicator(application, PATH, headers=[(b"authorization", f"bearer {token}".encode())])
     assert await communicator.connect() == (True, None)

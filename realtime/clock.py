@@ -10,6 +10,7 @@ of waiting it out.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -40,6 +41,10 @@ class LoopClock:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
+        # The context timers' callbacks run in: one for the loop, empty. asyncio would copy the caller's for
+        # every timer (a heartbeat's, a deadline's: a Context held by each connection), and a callback here
+        # only hands an event to its consumer, whose task gets a context of its own.
+        self._timers_context = contextvars.Context()
 
     def monotonic(self) -> float:
         return self._loop.time()
@@ -48,7 +53,7 @@ class LoopClock:
         return time.time()
 
     def call_later(self, delay: float, callback: Callable[..., object], *args: Any) -> Timer:
-        return self._loop.call_later(max(delay, 0.0), callback, *args)
+        return self._loop.call_later(max(delay, 0.0), callback, *args, context=self._timers_context)
 
     async def sleep(self, delay: float) -> None:
         await asyncio.sleep(delay)

@@ -51,7 +51,7 @@ class InvalidToken(Exception):
     """The token cannot be used; `str()` says why, without the token."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # held by every connection's scope: no per-instance dict
 class TokenClaims:
     user_id: Any
     expires_at: datetime

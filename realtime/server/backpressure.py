@@ -59,12 +59,15 @@ def pending_bytes(protocol: Any) -> int:
 class TransportFlow:
     """The push producer of one connection's transport, and the application's view of it (`FlowControl`)."""
 
+    # One per connection, for its whole life: no per-instance dict, and a list of waiters only while some wait.
+    __slots__ = ("_closing", "_limit", "_paused", "_protocol", "_waiters")
+
     def __init__(self, protocol: Any, limit: int) -> None:
         self._protocol = protocol
         self._limit = limit
         self._paused = False
         self._closing = False  # a close is being written from inside a write: no second one
-        self._waiters: list[asyncio.Future[None]] = []
+        self._waiters: list[asyncio.Future[None]] | None = None
 
     # Twisted's IPushProducer.
 
@@ -89,6 +92,8 @@ class TransportFlow:
         if not self._paused:
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self._waiters is None:
+            self._waiters = []
         self._waiters.append(waiter)
         await waiter
 
@@ -96,7 +101,7 @@ class TransportFlow:
         return pending_bytes(self._protocol)
 
     def _wake(self) -> None:
-        waiters, self._waiters = self._waiters, []
+        waiters, self._waiters = self._waiters or (), None
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)

@@ -10,6 +10,7 @@ events in order. Frames go out without a `topic`, as they always have here.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, ClassVar
@@ -35,6 +36,14 @@ class FeedConsumer(TokenConsumer):
 
     kind: ClassVar[TopicKind]
     subscription: Subscription | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not isinstance(inspect.getattr_static(cls, "topic_key"), classmethod):
+            raise TypeError(
+                f"{cls.__qualname__}.topic_key must be a classmethod of (scope, user): the key is read at the "
+                "handshake, before the consumer exists (write `@classmethod def topic_key(cls, scope, user)`)."
+            )
 
     @classmethod
     def topic_key(cls, scope: Scope, user: AbstractBaseUser) -> Hashable:

@@ -87,3 +87,13 @@ async def test_after_the_block_the_kind_is_unknown_again(token: str) -> None:
     frame = await ws.receive_json_from()
     assert (frame["code"], frame["topic"]) == ("unknown_topic", TOPIC)
     await ws.disconnect()
+
+
+def test_a_feed_consumer_whose_topic_key_is_a_plain_method_is_refused_when_its_class_is_made() -> None:
+    from realtime.consumers import FeedConsumer
+
+    with pytest.raises(TypeError, match=r"OldStyle.topic_key must be a classmethod of \(scope, user\)"):
+
+        class OldStyle(FeedConsumer):
+            def topic_key(self) -> Any:  # type: ignore[override]  # the signature before issue 25
+                return 1

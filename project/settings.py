@@ -158,6 +158,7 @@ REALTIME_ENVIRONMENT: dict[str, Any] = {
     "RATE_LIMIT_STRIKE_SECONDS": env.float,
     "MAX_CONNECTIONS_PER_USER": env.int,
     "METRICS_TOKEN": env.str,
+    "SSE_RETRY": env.float,
     "SEND_BUFFER_LIMIT": env.int,
     "HANDSHAKE_TIMEOUT": env.float,
     "HTTP_SEND_TIMEOUT": env.float,

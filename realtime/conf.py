@@ -138,6 +138,14 @@ LIBRARY_KEYS: dict[str, Key] = {
         "bearer token that lets other hosts read `/metrics`; `None`: loopback clients only",
         (str, type(None)),
     ),
+    "SSE_RETRY": Key(
+        None,
+        "seconds a browser's `EventSource` waits before reconnecting a dropped SSE stream (the stream's `retry:` "
+        "field); `None`: no such field, the browser's own delay (3 s in Chromium)",
+        (int, float, type(None)),
+        minimum=0,
+        positive=True,
+    ),
 }
 
 

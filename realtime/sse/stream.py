@@ -8,7 +8,8 @@ scope made of the request, `websocket.connect`, then the client's messages
 (POSTed to the stream, through the channel layer), and turns what it sends
 into the response's bytes:
 
-- `websocket.accept`: the response starts; its first event is `connected`;
+- `websocket.accept`: the response starts; its first event is `connected`
+  (with `retry:` when `SSE_RETRY` is set);
 - `websocket.send`: one event, `data: <the frame>`, with `id: <cursor>` when
   the consumer's cursor moved (consumer.py); a heartbeat: a comment line;
 - `websocket.close` before accept: a refusal, answered by the view with an
@@ -71,9 +72,13 @@ def stream_of(name: str) -> tuple[str, str] | None:
     return str(channel), str(user_id)
 
 
-def event(frame_text: str, cursor: str | None = None) -> bytes:
-    """One SSE event holding one JSON frame (compact JSON: one line)."""
-    return (f"data: {frame_text}\n" + (f"id: {cursor}\n" if cursor else "") + "\n").encode()
+def event(frame_text: str, cursor: str | None = None, *, retry: float | None = None) -> bytes:
+    """
+    One SSE event holding one JSON frame (compact JSON: one line); with `retry` (seconds), the
+    `retry:` field that sets how long EventSource waits before it reconnects (milliseconds).
+    """
+    head = f"retry: {max(1, round(retry * 1000))}\n" if retry is not None else ""
+    return (f"{head}data: {frame_text}\n" + (f"id: {cursor}\n" if cursor else "") + "\n").encode()
 
 
 class Stream:
@@ -133,7 +138,8 @@ class Stream:
         """The response's bytes, as they come; the client leaving (the iteration cancelled) ends the connection."""
         self._iterating = True
         try:
-            yield event(json.dumps({"type": "connected", "stream": self.name}, separators=(",", ":")))
+            connected = json.dumps({"type": "connected", "stream": self.name}, separators=(",", ":"))
+            yield event(connected, retry=realtime_settings.SSE_RETRY)
             while True:
                 while self._out:
                     chunk = self._out.popleft()

@@ -63,9 +63,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 # What every browser test's daphne is given: feeds checked ten times a second, so that what the test
 # process writes (its comments and notifications reach the server's feed checks, not its channel
-# layer) shows within a tenth of a second instead of a second or two; and passwords hashed in one
-# round, as the test process makes its users (tests/support/browser_settings.py).
-BROWSER_SERVER = {"FEED_CHECK_INTERVAL": "0.1", "DJANGO_SETTINGS_MODULE": "tests.support.browser_settings"}
+# layer) shows within a tenth of a second instead of a second or two; a dropped SSE stream reconnected
+# by EventSource a tenth of a second later instead of Chromium's 3 s (SSE_RETRY, the `retry:` field); and
+# passwords hashed in one round, as the test process makes its users (tests/support/browser_settings.py).
+BROWSER_SERVER = {
+    "FEED_CHECK_INTERVAL": "0.1",
+    "SSE_RETRY": "0.1",
+    "DJANGO_SETTINGS_MODULE": "tests.support.browser_settings",
+}
 
 
 def start_browser_server(log_dir: Path, *, env: dict[str, str] | None = None, **options: Any) -> LiveServer:

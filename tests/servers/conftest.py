@@ -26,6 +26,8 @@ BATTERY_LIMITS = {
     "FEED_CHECK_INTERVAL": "0.25",
     "REPLAY_LIMIT": "10000",
     "HTTP_SEND_TIMEOUT": "3",
+    # A dropped stream's EventSource would reconnect after a quarter of a second (the `retry:` field).
+    "SSE_RETRY": "0.25",
 }
 # A replay larger than every buffer between a server and a client that reads nothing (kernel buffers of
 # several MiB on loopback): 8,000 comments of 700 bytes.

@@ -59,6 +59,7 @@ async def test_a_stream_carries_the_frames_of_ws_and_answers_posted_messages_on_
     connected = await stream.next_event()
     assert connected is not None
     assert (connected.frame["type"], connected.id) == ("connected", None)
+    assert connected.retry == 1000 * float(BATTERY_LIMITS["SSE_RETRY"])  # SSE_RETRY, for EventSource's reconnect
     subscribed = await stream.next_event()
     assert subscribed is not None
     assert subscribed.frame == {"type": "subscribed", "topic": topic}

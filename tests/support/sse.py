@@ -20,6 +20,8 @@ READ_TIMEOUT = 10.0
 class Event:
     data: str
     id: str | None = None
+    # The event's `retry:` field (milliseconds), when it had one.
+    retry: int | None = None
 
     @property
     def frame(self) -> dict[str, Any]:
@@ -45,6 +47,7 @@ class Stream:
         """The next event with data (comments are kept in `comments`); None when the response ended."""
         data: list[str] = []
         event_id: str | None = None
+        retry: int | None = None
         while True:
             line = await asyncio.wait_for(self._line(), wait)
             if line is None:
@@ -53,7 +56,7 @@ class Stream:
                 if data:
                     if event_id is not None:
                         self.last_event_id = event_id
-                    return Event("\n".join(data), event_id)
+                    return Event("\n".join(data), event_id, retry)
                 continue
             if line.startswith(":"):
                 self.comments.append(line[1:].strip())
@@ -61,6 +64,8 @@ class Stream:
                 data.append(line[5:].removeprefix(" "))
             elif line.startswith("id:"):
                 event_id = line[3:].removeprefix(" ")
+            elif line.startswith("retry:"):
+                retry = int(line[6:].removeprefix(" "))
 
     async def frames_until(self, wanted: str, wait: float = READ_TIMEOUT) -> list[dict[str, Any]]:
         """Frames up to and including the first of type `wanted`."""

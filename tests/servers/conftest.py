@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
-from comments.models import Comment, Post
+from comments.models import Post
+from tests.support.comments import numbered_comments
 from tests.support.live import SERVERS, WIRE_APPLICATION, LiveServer, start_server
 
 # A heartbeat of 2 + 1 s: a client that reads nothing is given up after 3 s (a paced replay's patience).
@@ -44,10 +44,5 @@ def any_server(request: pytest.FixtureRequest, django_db_setup: None, log_dir: P
 @pytest.fixture
 def long_post(user: Any) -> Post:
     post = Post.objects.create(title="Long")
-    now = timezone.now()
-    Comment.objects.bulk_create(
-        Comment(post=post, author=user, body=f"{number} {BODY}", seq=number, created_at=now)
-        for number in range(1, LONG_REPLAY + 1)
-    )
-    Post.objects.filter(pk=post.pk).update(last_comment_seq=LONG_REPLAY)
+    numbered_comments(post, user, LONG_REPLAY, BODY)
     return post

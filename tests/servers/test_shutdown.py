@@ -26,8 +26,8 @@ from tests.support.live import SERVERS, WIRE_APPLICATION, start_server
 pytestmark = [pytest.mark.wire, pytest.mark.django_db(transaction=True)]
 
 EXIT_WITHIN = 10.0
-# daphne's housekeeping lets go of the TCP connection that checked it was listening (tests/scaleout/test_restart.py).
-SETTLE = 1.5
+# Messages the busy client has had answered before the SIGTERM: it is in the middle of its exchanges.
+BUSY_BEFORE = 3
 
 
 async def closed_with(ws: ClientConnection) -> int:
@@ -49,12 +49,16 @@ async def stream_closed_with(stream: sse.Stream) -> int:
             return int(event.frame["code"])
 
 
-async def busy(ws: ClientConnection) -> int:
-    """A client that keeps the connection busy (a message every 100 ms, within the rate limit) until it closes."""
+async def busy(ws: ClientConnection, answered: asyncio.Semaphore) -> int:
+    """
+    A client that keeps the connection busy (a message every 100 ms, within the rate limit) until it
+    closes; `answered` is released once for each answer.
+    """
     try:
         while True:
             await ws.send("busy")
             await ws.recv()
+            answered.release()
             await asyncio.sleep(0.1)
     except ConnectionClosed as closed:
         return closed.rcvd.code if closed.rcvd is not None else 1006
@@ -74,13 +78,15 @@ async def test_sigterm_closes_idle_and_busy_connections_with_4012_and_the_server
     ]
     idle = [await connect(f"{server.ws_url}{path}") for path in paths]
     chatty = await connect(f"{server.ws_url}/ws/echo")
-    chatting = asyncio.ensure_future(busy(chatty))
+    answered = asyncio.Semaphore(0)
+    chatting = asyncio.ensure_future(busy(chatty, answered))
     stream = await sse.open_stream(
         server.host, server.port, "/realtime/sse?topic=notifications", {"Authorization": f"Bearer {token}"}
     )
     assert stream.status == 200
     assert (await stream.next_event()).frame["type"] == "connected"  # type: ignore[union-attr]
-    await asyncio.sleep(SETTLE)
+    for _ in range(BUSY_BEFORE):  # the busy client is in the middle of its exchanges
+        await asyncio.wait_for(answered.acquire(), EXIT_WITHIN)
 
     server.process.send_signal(signal.SIGTERM)
     codes = await asyncio.wait_for(

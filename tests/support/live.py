@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import socket
+import struct
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,8 @@ from django.conf import settings
 from django.db import connection
 
 STARTUP_TIMEOUT = 30.0
+# LiveServer.settle: how long a server must stay idle to count as settled, and the most it is waited for.
+SETTLED_FOR, SETTLE_WITHIN = 0.3, 10.0
 # The project's application plus test-only consumers (tests/support/wire_app.py).
 WIRE_APPLICATION = "tests.support.wire_app:application"
 # Rate limits out of the way: tests of the limits set their own.
@@ -52,21 +56,59 @@ class LiveServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def memory_kib(self) -> int:
-        """Resident memory of the server's processes together (its main process and its workers), KiB."""
-        total, pending = 0, [self.process.pid]
+    def _processes(self) -> Iterator[int]:
+        """The server's main process and its workers (their children too)."""
+        pending = [self.process.pid]
         while pending:
             pid = pending.pop()
             try:
-                status = Path(f"/proc/{pid}/status").read_text()
                 children = [
                     Path(f"/proc/{pid}/task/{task}/children").read_text() for task in os.listdir(f"/proc/{pid}/task")
                 ]
             except OSError:  # gone meanwhile
                 continue
-            total += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+            yield pid
             pending.extend(int(child) for listed in children for child in listed.split())
+
+    def memory_kib(self) -> int:
+        """Resident memory of the server's processes together (its main process and its workers), KiB."""
+        total = 0
+        for pid in self._processes():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:  # gone meanwhile
+                continue
+            total += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
         return total
+
+    def cpu_ticks(self) -> int:
+        """CPU time the server's processes have used (every thread, user and system), in clock ticks."""
+        total = 0
+        for pid in self._processes():
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:  # gone meanwhile
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()  # after the command's name, which may hold spaces
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+        return total
+
+    def settle(self, *samples: Callable[[], object], within: float = SETTLE_WITHIN) -> None:
+        """
+        Wait until the server is idle, with nothing more to do: no CPU used, its memory and `samples`
+        (what its clients see: their socket queues, say) unchanged, over SETTLED_FOR seconds; or
+        until `within` seconds passed.
+        """
+        deadline = time.monotonic() + within
+        last: tuple[object, ...] = ()
+        since = time.monotonic()
+        while time.monotonic() < deadline:
+            now = (self.cpu_ticks(), self.memory_kib(), *(sample() for sample in samples))
+            if now != last:
+                last, since = now, time.monotonic()
+            elif time.monotonic() - since >= SETTLED_FOR:
+                return
+            time.sleep(0.05)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -188,17 +230,43 @@ def _started(log_path: Path, command: list[str], port: int, env: dict[str, str] 
 
 
 def wait_until_listening(process: subprocess.Popen[bytes], host: str, port: int, log_path: Path) -> None:
-    """Wait until `process` accepts connections on `port`; `RuntimeError` with its log if it exits or never does."""
+    """
+    Wait until `process` listens on `port`; `RuntimeError` with its log if it exits or never does.
+    Read from the kernel's table of sockets, without connecting: a connection would be one the server
+    knows of (daphne keeps a closed one for up to a second, and its own shutdown stumbles on it).
+    """
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
+        if listening(host, port):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"the server did not listen within {STARTUP_TIMEOUT} s:\n{log_path.read_text(errors='replace')}")
+
+
+LISTEN = "0A"  # the TCP state in /proc/net/tcp
+
+
+def listening(host: str, port: int) -> bool:
+    """Whether a socket listens on `host`:`port` (an IPv4 loopback or wildcard address), by /proc/net/tcp."""
+    try:
+        table = Path("/proc/net/tcp").read_text()
+    except OSError:  # not Linux: ask by connecting
         try:
             with socket.create_connection((host, port), timeout=0.5):
-                return
+                return True
         except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"the server did not listen within {STARTUP_TIMEOUT} s:\n{log_path.read_text(errors='replace')}")
+            return False
+    wanted = {f"{address}:{port:04X}" for address in (_proc_address(host), "00000000")}
+    return any(
+        fields[1] in wanted and fields[3] == LISTEN for fields in (line.split() for line in table.splitlines()[1:])
+    )
+
+
+def _proc_address(host: str) -> str:
+    """An IPv4 address as /proc/net/tcp writes it: a 32-bit number in the machine's byte order, in hex."""
+    return f"{struct.unpack('=I', socket.inet_aton(host))[0]:08X}"
 
 
 def shift_clock(server: LiveServer, seconds: float, *, wall: bool = True) -> None:

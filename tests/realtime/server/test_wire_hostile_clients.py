@@ -12,10 +12,10 @@ import time
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
-from comments.models import Comment, Post
+from comments.models import Post
 from tests.support import rawws
+from tests.support.comments import numbered_comments
 from tests.support.live import LiveServer
 from tests.support.rawws import RawClient
 
@@ -32,12 +32,7 @@ SMALL_RECEIVE_BUFFER = 4096
 @pytest.fixture
 def long_post(user: Any) -> Post:
     post = Post.objects.create(title="Long")
-    now = timezone.now()
-    Comment.objects.bulk_create(
-        Comment(post=post, author=user, body=f"{number} {BODY}", seq=number, created_at=now)
-        for number in range(1, REPLAYED + 1)
-    )
-    Post.objects.filter(pk=post.pk).update(last_comment_seq=REPLAYED)
+    numbered_comments(post, user, REPLAYED, BODY)
     return post
 
 

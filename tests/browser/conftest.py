@@ -78,8 +78,9 @@ def start_browser_server(log_dir: Path, *, env: dict[str, str] | None = None, **
     return start_daphne(log_dir, env={**BROWSER_SERVER, **(env or {})}, **options)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def demo_server(django_db_setup: None, log_dir: Path) -> Iterator[LiveServer]:
+    """One browser test daphne for the tests that neither restart it nor read its log (as `daphne_server`)."""
     server = start_browser_server(log_dir)
     yield server
     server.stop()

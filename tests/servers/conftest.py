@@ -9,6 +9,7 @@ shows within seconds.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 
 from comments.models import Post
 from tests.support.comments import numbered_comments
-from tests.support.live import SERVERS, WIRE_APPLICATION, LiveServer, start_server
+from tests.support.live import SERVERS, WIRE_APPLICATION, LiveServer, database_url_for_tests, start_server
 
 # A heartbeat of 2 + 1 s: a client that reads nothing is given up after 3 s (a paced replay's patience).
 BATTERY_LIMITS = {
@@ -34,11 +35,29 @@ BATTERY_LIMITS = {
 LONG_REPLAY, BODY = 8000, "x" * 700
 
 
+@pytest.fixture(scope="session")
+def battery(django_db_setup: None, log_dir: Path) -> Iterator[dict[str, LiveServer]]:
+    """The four servers, started together (each start mostly waits on its own process's imports)."""
+    env = {"DATABASE_URL": database_url_for_tests(), **BATTERY_LIMITS}
+    with ThreadPoolExecutor(len(SERVERS)) as pool:
+        starting = {
+            name: pool.submit(start_server, log_dir, name, application=WIRE_APPLICATION, env=env) for name in SERVERS
+        }
+        wait(starting.values())
+    started = {name: future.result() for name, future in starting.items() if future.exception() is None}
+    failed = [error for future in starting.values() if (error := future.exception()) is not None]
+    if failed:  # the others stop too, then the first failure (with the server's log) is the error
+        for server in started.values():
+            server.stop()
+        raise failed[0]
+    yield started
+    for server in started.values():
+        server.stop()
+
+
 @pytest.fixture(scope="session", params=SERVERS)
-def any_server(request: pytest.FixtureRequest, django_db_setup: None, log_dir: Path) -> Iterator[LiveServer]:
-    server = start_server(log_dir, request.param, application=WIRE_APPLICATION, env=BATTERY_LIMITS)
-    yield server
-    server.stop()
+def any_server(request: pytest.FixtureRequest, battery: dict[str, LiveServer]) -> LiveServer:
+    return battery[request.param]
 
 
 @pytest.fixture

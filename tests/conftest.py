@@ -17,7 +17,14 @@ from realtime.auth.tokens import issue_token
 from realtime.limits import connections as connection_cap
 from realtime.presence.tracker import presence_keys
 from tests.support.availability import skip_unless_available
-from tests.support.live import GENEROUS_RATE_LIMITS, QUIET_PRESENCE, WIRE_APPLICATION, LiveServer, start_daphne
+from tests.support.live import (
+    GENEROUS_RATE_LIMITS,
+    QUIET_PRESENCE,
+    WIRE_APPLICATION,
+    LiveServer,
+    start_daphne,
+    wait_until_stopped,
+)
 from tests.support.nginx import nginx_binary
 
 if TYPE_CHECKING:
@@ -81,6 +88,16 @@ def flushes_without_post_migrate(django_db_setup: None) -> Iterator[None]:
     yield
     for receiver, uid in receivers:
         post_migrate.connect(receiver, dispatch_uid=uid)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def servers_stopped_together(django_db_setup: None) -> Iterator[None]:
+    """
+    The session's servers, stopped at its end (`LiveServer.stop_later`), are waited for here,
+    together, and before the test database goes (PostgreSQL drops none still in use).
+    """
+    yield
+    wait_until_stopped()
 
 
 @pytest.fixture(autouse=True)
@@ -183,7 +200,7 @@ GUARDED_LIMITS = {
 def guarded_server(django_db_setup: None, log_dir: Path) -> Iterator[LiveServer]:
     server = start_daphne(log_dir, env=GUARDED_LIMITS, plain=True)
     yield server
-    server.stop()
+    server.stop_later()
 
 
 @pytest.fixture(scope="session")
@@ -197,7 +214,7 @@ def daphne_server(django_db_setup: None, log_dir: Path) -> Iterator[LiveServer]:
     env = {"FEED_CHECK_INTERVAL": "0.25", "REPLAY_LIMIT": "10000"}
     server = start_daphne(log_dir, application=WIRE_APPLICATION, env=env)
     yield server
-    server.stop()
+    server.stop_later()
 
 
 # --- Users and tokens -------------------------------------------------------------

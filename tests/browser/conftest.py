@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,7 @@ def demo_server(django_db_setup: None, log_dir: Path) -> Iterator[LiveServer]:
     """One browser test daphne for the tests that neither restart it nor read its log (as `daphne_server`)."""
     server = start_browser_server(log_dir)
     yield server
-    server.stop()
+    server.stop_later()
 
 
 # The scripts each browser installs for every page a test opens (`add_page_script`), by id(driver):
@@ -134,8 +135,8 @@ def idle_browsers() -> Iterator[list[WebDriver]]:
     """
     idle: list[WebDriver] = []
     yield idle
-    for driver in idle:
-        driver.quit()
+    with ThreadPoolExecutor() as pool:  # together: each takes a while
+        list(pool.map(WebDriver.quit, idle))
 
 
 @pytest.fixture

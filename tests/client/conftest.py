@@ -21,4 +21,4 @@ BRISK = {
 def brisk_server(django_db_setup: None, log_dir: Path) -> Iterator[LiveServer]:
     server = start_daphne(log_dir, env=BRISK)
     yield server
-    server.stop()
+    server.stop_later()

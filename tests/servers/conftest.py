@@ -52,7 +52,7 @@ def battery(django_db_setup: None, log_dir: Path) -> Iterator[dict[str, LiveServ
         raise failed[0]
     yield started
     for server in started.values():
-        server.stop()
+        server.stop_later()
 
 
 @pytest.fixture(scope="session", params=SERVERS)

@@ -19,6 +19,8 @@ from django.conf import settings
 from django.db import connection
 
 STARTUP_TIMEOUT = 30.0
+# Seconds a server has to exit after SIGTERM before it is killed.
+STOP_TIMEOUT = 10.0
 # LiveServer.settle: how long a server must stay idle to count as settled, and the most it is waited for.
 SETTLED_FOR, SETTLE_WITHIN = 0.3, 10.0
 # The project's application plus test-only consumers (tests/support/wire_app.py).
@@ -114,10 +116,35 @@ class LiveServer:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def stop_later(self) -> None:
+        """
+        SIGTERM now, and go on: `wait_until_stopped()` waits for it, with every other server of the
+        session stopped so, rather than one after the other (each takes up to half a second).
+        """
+        if self.process.poll() is None:
+            self.process.terminate()
+            _STOPPING.append(self)
+
+
+# Servers told to stop (`LiveServer.stop_later`), not yet waited for.
+_STOPPING: list[LiveServer] = []
+
+
+def wait_until_stopped() -> None:
+    """Wait for the servers told to stop; kill those still running STOP_TIMEOUT seconds on."""
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while _STOPPING:
+        server = _STOPPING.pop()
+        try:
+            server.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
 
 
 def free_port() -> int:

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-packaging lint bench bench-scaleout bench-topics bench-presence bench-soak bench-hostile bench-restart bench-memory bench-hold bench-sse clean
+.PHONY: install run test test-packaging lint bench bench-scaleout bench-topics bench-presence bench-soak bench-hostile bench-restart bench-memory bench-hold bench-sse bench-c100k clean
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -76,6 +76,11 @@ bench-hostile: $(VENV)/.bench-installed
 # Where the memory of an idle connection goes: tracemalloc by package and line, per connection (bench/memory.py).
 bench-memory: $(VENV)/.bench-installed
 	$(BIN)/python -m bench.memory
+
+# C100k (issue 25): 100,000 idle authenticated connections asked of five daphne processes and Redis, held ten
+# minutes, then one notification to every user (bench/c100k.py; about 35 minutes).
+bench-c100k: $(VENV)/.bench-installed
+	$(BIN)/python -m bench.c100k
 
 # 20,000 idle authenticated connections held by one daphne process for ten minutes (bench/hold.py).
 bench-hold: $(VENV)/.bench-installed

@@ -17,8 +17,10 @@ class RealtimeConfig(AppConfig):
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
 
-        from realtime import checks, pools  # noqa: F401  (checks registers the system checks)
+        from realtime import checks, pools, serverlogs  # noqa: F401  (checks registers the system checks)
         from realtime.auth import revocation
+
+        serverlogs.keep_client_errors_to_one_line()
 
         revocation.connect_signals()
         connection_created.connect(pools.database_back, dispatch_uid="realtime.pools.database_back")

@@ -11,6 +11,7 @@ the other servers a quarter of them.
 from __future__ import annotations
 
 import itertools
+import re
 import socket
 from typing import Any
 
@@ -102,6 +103,22 @@ def paths(user: Any, post: Any) -> list[str]:
     ]
 
 
+# uvicorn's websockets-sansio implementation, given invalid UTF-8 in a text frame after the client's close, tries
+# to close with 1007 a connection already closing: websockets raises InvalidState and the event loop logs a fatal
+# error on the transport, with both tracebacks, and drops the connection (README, "Servers"). uvicorn's bug, not
+# the application's; every other traceback still fails the test.
+UVICORN_FATAL_INVALID_UTF8 = re.compile(
+    r"Fatal error on transport .*?\n(?:protocol|transport): .*?\nTraceback \(most recent call last\):\n"
+    r"(?:  .*\n)*?UnicodeDecodeError: .*?\n\nDuring handling of the above exception, another exception occurred:\n\n"
+    r"Traceback \(most recent call last\):\n(?:  .*\n)*?websockets\.exceptions\.InvalidState: connection is closing\n",
+    re.DOTALL,
+)
+
+
+def without_uvicorns_fatal_invalid_utf8(log: str) -> str:
+    return UVICORN_FATAL_INVALID_UTF8.sub("", log)
+
+
 @given(data=st.data())
 @FUZZ
 def test_no_frames_crash_the_server_or_close_with_1011(
@@ -117,4 +134,4 @@ def test_no_frames_crash_the_server_or_close_with_1011(
     assert 1011 not in codes or any(isinstance(piece, Close) and piece.code == 1011 for piece in pieces_sent)
     log = any_server.log()
     assert "Exception inside application" not in log
-    assert "Traceback" not in log
+    assert "Traceback" not in without_uvicorns_fatal_invalid_utf8(log)

@@ -72,25 +72,25 @@ class LiveServer:
             yield pid
             pending.extend(int(child) for listed in children for child in listed.split())
 
-    def memory_kib(self) -> int:
-        """Resident memory of the server's processes together (its main process and its workers), KiB."""
-        total = 0
+    def _proc_files(self, name: str) -> Iterator[str]:
+        """`/proc/<pid>/<name>` of each of the server's processes still there."""
         for pid in self._processes():
             try:
-                status = Path(f"/proc/{pid}/status").read_text()
+                yield Path(f"/proc/{pid}/{name}").read_text()
             except OSError:  # gone meanwhile
                 continue
-            total += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
-        return total
+
+    def memory_kib(self) -> int:
+        """Resident memory of the server's processes together (its main process and its workers), KiB."""
+        return sum(
+            next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+            for status in self._proc_files("status")
+        )
 
     def cpu_ticks(self) -> int:
         """CPU time the server's processes have used (every thread, user and system), in clock ticks."""
         total = 0
-        for pid in self._processes():
-            try:
-                stat = Path(f"/proc/{pid}/stat").read_text()
-            except OSError:  # gone meanwhile
-                continue
+        for stat in self._proc_files("stat"):
             fields = stat[stat.rindex(")") + 2 :].split()  # after the command's name, which may hold spaces
             total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
         return total

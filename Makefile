@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-packaging lint bench bench-scaleout bench-topics bench-presence bench-soak bench-hostile bench-restart bench-memory bench-hold bench-sse bench-c100k clean
+.PHONY: install run test test-packaging lint docs bench bench-scaleout bench-topics bench-presence bench-soak bench-hostile bench-restart bench-memory bench-hold bench-sse bench-c100k clean
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -47,6 +47,14 @@ test: install
 # The apps as a user gets them: a fresh virtualenv and startproject site, an upgrade from 0.1 (tests/packaging/).
 test-packaging: install
 	REALTIME_PACKAGING=1 $(BIN)/python -m pytest tests/packaging
+
+# The documentation site (docs/, mkdocs.yml): every warning an error, a broken link or anchor included.
+$(VENV)/.docs-installed: requirements-docs.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-docs.txt
+	@touch $@
+
+docs: $(VENV)/.docs-installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --clean
 
 $(VENV)/.bench-installed: bench/requirements.txt $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
@@ -100,4 +108,4 @@ lint: install
 	$(BIN)/mypy .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-db.sqlite3
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-db.sqlite3 site

@@ -1,42 +1,67 @@
 """
-A host's own topic kind on `/ws/`: the README's example ("A topic kind of your
-own", the `# builds/topics.py` block, run as it is written), live only.
+A host's own topic kind on `/ws/`: docs/how-to/topic-kind.md's three blocks
+(`builds/topics.py`, `builds/apps.py`, `builds/status.py`), run as they are
+written, live only.
 """
 
 from __future__ import annotations
 
-import re
+import sys
 from collections.abc import Iterator
-from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
-from channels.layers import get_channel_layer
+from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.conf import settings
 
 from project.asgi import application
+from realtime.registry import Feature
 from realtime.testing import topic_kind_registered
 from realtime.topics.kinds import TopicKind
+from tests.support.docs import block
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-README = Path(settings.BASE_DIR) / "README.md"
+PAGE = "docs/how-to/topic-kind.md"
 TOPIC = "build:7"
 
 
-def readme_block(first_line: str) -> str:
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
-    (block,) = [block for block in blocks if block.startswith(first_line + "\n")]
-    return str(block)
+def page_module(name: str, first_line: str) -> ModuleType:
+    """The page's block as the module `name`, as a host's app would import it."""
+    module = ModuleType(name)
+    exec(block(PAGE, first_line), module.__dict__)
+    return module
 
 
 @pytest.fixture
-def build_topic() -> Iterator[TopicKind]:
-    namespace: dict[str, Any] = {"__name__": "builds.topics"}
-    exec(readme_block("# builds/topics.py"), namespace)
-    with topic_kind_registered(namespace["BuildTopic"]()) as kind:
-        yield kind
+def builds(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The `builds` app of the page: its modules importable, as in a host site."""
+    package = ModuleType("builds")
+    package.__path__ = []
+    monkeypatch.setitem(sys.modules, "builds", package)
+    for name, first_line in MODULES.items():
+        module = page_module(f"builds.{name}", first_line)
+        monkeypatch.setitem(sys.modules, f"builds.{name}", module)
+        setattr(package, name, module)
+    return package
+
+
+MODULES = {"topics": "# builds/topics.py (new)", "apps": "# builds/apps.py (new)", "status": "# builds/status.py (new)"}
+
+
+@pytest.fixture
+def build_topic(builds: ModuleType, monkeypatch: pytest.MonkeyPatch) -> Iterator[TopicKind]:
+    """The kind that the page's `BuildsConfig.ready()` registers, served for the test."""
+    registered: list[Feature] = []
+    monkeypatch.setattr("realtime.registry.register", registered.append)
+    config = builds.apps.BuildsConfig.__new__(builds.apps.BuildsConfig)
+    config.ready()
+    (feature,) = registered
+    (kind,) = feature.topics
+    assert (feature.name, type(kind)) == ("builds", builds.topics.BuildTopic)
+    with topic_kind_registered(kind) as served:
+        yield served
 
 
 async def connect(token: str) -> WebsocketCommunicator:
@@ -51,7 +76,7 @@ async def test_a_registered_kind_is_followed_and_its_events_reach_the_subscriber
     ws = await connect(token)
     await ws.send_json_to({"type": "subscribe", "topic": TOPIC, "ref": "r"})
     assert await ws.receive_json_from() == {"type": "subscribed", "topic": TOPIC, "ref": "r"}
-    await get_channel_layer().group_send("builds.7", {"type": "build.status", "topic": TOPIC, "state": "passed"})
+    await sync_to_async(sys.modules["builds.status"].build_changed)(7, "passed")
     assert await ws.receive_json_from() == {"type": "build_status", "state": "passed", "topic": TOPIC}
     await ws.disconnect()
 

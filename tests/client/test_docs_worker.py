@@ -1,5 +1,5 @@
 """
-README's "A Python client" block, run as it is against a live daphne, in an
+docs/how-to/python-client.md's `# worker.py (new)` block, run as it is against a live daphne, in an
 interpreter where Django cannot be imported (tests/client/isolated.py): it
 prints the replayed comments, then a live one.
 """
@@ -7,40 +7,31 @@ prints the replayed comments, then a live one.
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 
 from comments.models import Post
 from realtime.auth.tokens import issue_token
 from realtime.client import RealtimeClient
 from tests.client.helpers import WAIT, comments_in_bulk, ws_url
 from tests.client.isolated import isolated_command, isolated_environment, isolated_folder
+from tests.support.docs import block
 from tests.support.live import LiveServer
 
 pytestmark = [pytest.mark.wire, pytest.mark.django_db(transaction=True)]
 
-HEADING = "## A Python client"
+PAGE = "docs/how-to/python-client.md"
+WORKER = "# worker.py (new)"
 
 
-def readme_example() -> str:
-    """The first python block of README.md's "A Python client" section."""
-    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
-    section = readme.split(f"\n{HEADING}\n", 1)[1]
-    block = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert block is not None, f"no python block under {HEADING!r}"
-    return block.group(1)
-
-
-async def test_the_readme_example_follows_a_topic(
+async def test_the_docs_worker_follows_a_topic(
     daphne_server: LiveServer, post: Post, user: Any, tmp_path: Path
 ) -> None:
     await asyncio.to_thread(comments_in_bulk, post, user, 2, size=3)
     folder = isolated_folder(tmp_path)
-    (folder / "worker.py").write_text(readme_example())
+    (folder / "worker.py").write_text(block(PAGE, WORKER))
     env = isolated_environment(
         REALTIME_URL=ws_url(daphne_server), REALTIME_TOKEN=issue_token(user), REALTIME_TOPIC=f"comments:{post.pk}"
     )

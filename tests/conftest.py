@@ -30,6 +30,8 @@ from tests.support.nginx import nginx_binary
 if TYPE_CHECKING:
     from realtime.testing.fixtures import RealtimeOverrides
 
+# An installed package gives these fixtures through its entry point (pyproject.toml, `pytest11`); this
+# checkout is not installed (make install), so it names them here. Both register them once, under one name.
 pytest_plugins = ["realtime.testing.fixtures"]
 
 SERVICES_MISSING = (

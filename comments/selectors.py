@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 
 from comments.frames import comment_frame
 from comments.models import Comment, Post
+from realtime.feeds.marks import marks
 from realtime.feeds.sequenced import Entry
 
 
@@ -51,7 +52,7 @@ class CommentFeeds:
     """Posts' comment feeds, for the feed checks (realtime/feeds/checks.py)."""
 
     def high_waters(self, keys: Collection[Hashable]) -> dict[Any, int]:
-        return dict(Post.objects.filter(pk__in=keys).values_list("pk", "last_comment_seq"))
+        return marks(Post, "pk", "last_comment_seq", keys)
 
 
 COMMENT_FEEDS = CommentFeeds()

@@ -9,6 +9,7 @@ from django.db import connection
 
 from notifications.frames import notification_frame
 from notifications.models import Notification, NotificationSequence
+from realtime.feeds.marks import marks
 from realtime.feeds.sequenced import Entry
 
 
@@ -48,7 +49,7 @@ class NotificationFeeds:
     """Users' notification feeds, for the feed checks (realtime/feeds/checks.py)."""
 
     def high_waters(self, keys: Collection[Hashable]) -> dict[Any, int]:
-        return dict(NotificationSequence.objects.filter(user_id__in=keys).values_list("user_id", "last_seq"))
+        return marks(NotificationSequence, "user_id", "last_seq", keys)
 
 
 NOTIFICATION_FEEDS = NotificationFeeds()

@@ -1,5 +1,5 @@
 """
-A cap on each user's open connections (README, "Security").
+A cap on each user's open connections (docs/explanation/security.md).
 
 The token middleware takes a slot for a connection before the consumer exists
 and gives it back when the connection ends; a user already at
@@ -35,6 +35,10 @@ logger = logging.getLogger(__name__)
 LEASE_SECONDS = 120
 RENEW_SECONDS = 40
 REDIS_TIMEOUT = 2.0
+# Connections to Redis the slot keeper may hold; more requests wait for one, up to REDIS_TIMEOUT. Unbounded,
+# a burst of handshakes (a reconnect storm) opened one connection each, past redis-py's limit ("Too many
+# connections", bench/RESULTS.md, C100k), and a failed take counts the slot locally.
+REDIS_POOL = 20
 
 _TAKE = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
@@ -135,7 +139,9 @@ def slots() -> Slots:
     keeper = _keepers.get(loop)
     if keeper is None:
         targets = redis_targets()
-        keeper = RedisSlots(targets[0].async_client(timeout=REDIS_TIMEOUT)) if targets else LocalSlots()
+        keeper = (
+            RedisSlots(targets[0].async_client(timeout=REDIS_TIMEOUT, pool=REDIS_POOL)) if targets else LocalSlots()
+        )
         _keepers[loop] = keeper
     return keeper
 

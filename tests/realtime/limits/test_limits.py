@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
 
 import pytest
+import redis.asyncio
 from channels.testing import WebsocketCommunicator
 
 from comments.models import Comment, Post
@@ -152,6 +154,28 @@ async def test_redis_leases_of_a_vanished_process_run_out(settings: Any, monkeyp
     monkeypatch.setattr(time, "time", lambda: now + connection_cap.LEASE_SECONDS + 1)
     assert await keeper.take(here, "lease-test", "new", cap=1)
     await keeper.give_back(here, "new")
+    assert here.held_slots() == {}
+
+
+@pytest.mark.services
+async def test_a_burst_of_handshakes_waits_for_one_of_a_bounded_pool_of_redis_connections() -> None:
+    keeper = connection_cap.slots()
+    assert isinstance(keeper, connection_cap.RedisSlots)
+    pool = keeper.client.connection_pool
+    assert isinstance(pool, redis.asyncio.BlockingConnectionPool)
+    assert pool.max_connections == connection_cap.REDIS_POOL
+    here = hub()
+    await keeper.client.delete(connection_cap.key("burst"))
+    taken = await asyncio.gather(
+        *(
+            keeper.take(here, "burst", f"c{n}", cap=connection_cap.REDIS_POOL * 5)
+            for n in range(connection_cap.REDIS_POOL * 5)
+        )
+    )
+    assert taken == [True] * (connection_cap.REDIS_POOL * 5)
+    assert len(pool._in_use_connections) + len(pool._available_connections) <= connection_cap.REDIS_POOL
+    for n in range(connection_cap.REDIS_POOL * 5):
+        await keeper.give_back(here, f"c{n}")
     assert here.held_slots() == {}
 
 

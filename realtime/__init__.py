@@ -4,7 +4,7 @@ WebSocket semantics (starlette's state machine) on Django Channels.
 
 The library knows no feature. Feature apps (`notifications`, `comments`, a
 host's own) register what it needs to know of them with
-`realtime.registry.register` (README, "Reference").
+`realtime.registry.register` (docs/reference/python-api.md).
 """
 
 __version__ = "0.2.0"

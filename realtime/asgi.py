@@ -1,8 +1,8 @@
 """
-The ASGI application of a site with realtime endpoints (README, "Add it to your
-Django site"): HTTP to Django (and `STATIC_URL` to the static files, unless
-`SERVE_STATIC` is off), WebSockets through the origin check to the routes of
-every registered feature, anything else refused.
+The ASGI application of a site with realtime endpoints (docs/tutorial.md):
+HTTP to Django (and `STATIC_URL` to the static files, unless `SERVE_STATIC` is
+off), WebSockets through the origin check to the routes of every registered
+feature, anything else refused.
 """
 
 from __future__ import annotations

@@ -17,12 +17,13 @@ from django.utils.module_loading import import_string
 
 from realtime.auth.tokens import signing_secret
 from realtime.conf import SETTING_NAME, realtime_settings
+from realtime.docs import docs_page
 
 TAG = "realtime"
 # RFC 7518 3.2: an HS256 key must be at least as long as the hash, 256 bits.
 MIN_SECRET_BYTES = 32
 AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
-README = "README.md, section Settings"
+SETTINGS_PAGE = docs_page("reference/settings.md")
 
 
 @register(TAG)
@@ -33,7 +34,7 @@ def check_realtime_settings(app_configs: Sequence[AppConfig] | None = None, **kw
         return [
             Error(
                 f"{SETTING_NAME} must be a dict, not {type(configured).__name__}.",
-                hint=f"Set {SETTING_NAME} = {{}} (every key has a default; {README}).",
+                hint=f"Set {SETTING_NAME} = {{}} (every key has a default; {SETTINGS_PAGE}).",
                 id="realtime.E001",
             )
         ]
@@ -47,7 +48,7 @@ def check_realtime_settings(app_configs: Sequence[AppConfig] | None = None, **kw
                 Error(
                     f"{SETTING_NAME} has an unknown key {name!r}.",
                     hint=(f"Did you mean {close[0]!r}? " if close else "")
-                    + f"The keys are listed in {README} (a feature's keys need its app in INSTALLED_APPS).",
+                    + f"The keys are listed in {SETTINGS_PAGE} (a feature's keys need its app in INSTALLED_APPS).",
                     id="realtime.E002",
                 )
             )
@@ -113,7 +114,7 @@ def check_channel_layer(app_configs: Sequence[AppConfig] | None = None, **kwargs
                 "No channel layer is configured (CHANNEL_LAYERS has no 'default'): "
                 "pushes and broadcasts would not reach open connections.",
                 hint='Set CHANNEL_LAYERS = {"default": {"BACKEND": "realtime.layers.InMemoryChannelLayer"}} '
-                "for one process, or channels-redis' layer for several (README, Redis options).",
+                f"for one process, or channels-redis' layer for several ({docs_page('how-to/several-processes.md')}).",
                 id="realtime.E006",
             )
         ]
@@ -159,7 +160,8 @@ def check_topic_permission(app_configs: Sequence[AppConfig] | None = None, **kwa
     return [
         Error(
             f'{SETTING_NAME}["TOPIC_PERMISSION"] {problem}.',
-            hint="Name a function can_follow(user, topic) -> bool, as a dotted path (README, Permissions).",
+            hint="Name a function can_follow(user, topic) -> bool, as a dotted path "
+            f"({docs_page('how-to/permissions.md')}).",
             id="realtime.E009",
         )
     ]
@@ -196,7 +198,8 @@ def check_database_pool(app_configs: Sequence[AppConfig] | None = None, **kwargs
                 "request's database work runs in a thread of its own, each thread keeps a connection, and "
                 "a flood of requests exhausts PostgreSQL's connections.",
                 hint=f'Use Django\'s pool: DATABASES[{alias!r}]["OPTIONS"]["pool"] = {{"max_size": 20}}, with '
-                '"CONN_MAX_AGE": 0 and "CONN_HEALTH_CHECKS": True (pip install "psycopg[pool]"; README, Security).',
+                '"CONN_MAX_AGE": 0 and "CONN_HEALTH_CHECKS": True (pip install "psycopg[pool]"; '
+                f"{docs_page('explanation/security.md')}).",
                 id="realtime.W003",
             )
         )
@@ -217,7 +220,7 @@ def check_server_versions(app_configs: Sequence[AppConfig] | None = None, **kwar
             f"{found}: realtime.server.install() (your asgi.py, manage.py serve) is tested with "
             f"{versions.describe_tested()}, and refuses to start with another.",
             hint='Install a tested version, or set REALTIME["SERVER_UNTESTED_VERSIONS"] = True to start without '
-            "the patches that touch it (README, Servers).",
+            f"the patches that touch it ({docs_page('how-to/choose-a-server.md')}).",
             id="realtime.W004",
         )
     ]

@@ -1,5 +1,5 @@
 """
-The REALTIME settings (README, "Settings").
+The REALTIME settings (docs/reference/settings.md).
 
 A host's settings hold one dict, `REALTIME = {...}`, and every key has a
 default: the library's below, a feature's where the feature registers it

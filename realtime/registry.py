@@ -36,7 +36,7 @@ from realtime.topics.kinds import TopicKind, register_topic_kind
 class Feature:
     name: str
     settings: Mapping[str, Key] = field(default_factory=dict)
-    # Error code slug -> when the feature sends it (for the README's table).
+    # Error code slug -> when the feature sends it (the table of docs/reference/errors.md).
     error_codes: Mapping[str, str] = field(default_factory=dict)
     budgets: Sequence[Budget] = ()
     # Dotted path of a list of URL patterns (resolved when the ASGI application is built).

@@ -1,4 +1,4 @@
-"""The library's HTTP endpoints: `include("realtime.urls")` under `realtime/` (README, "Add it to your Django site")."""
+"""The library's HTTP endpoints: `include("realtime.urls")` under `realtime/` (docs/tutorial.md)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from realtime.sse import views as sse
 
 app_name = "realtime"
 
-# What an operator reads (README, "Observing"): under realtime/ here, and, as PROTOCOL.md names
+# What an operator reads (docs/how-to/observe.md): under realtime/ here, and, as PROTOCOL.md names
 # them, at the root of a site that adds `path("", include(operations_urlpatterns))`.
 operations_urlpatterns = [
     path("metrics", metrics, name="metrics"),

@@ -1,5 +1,5 @@
 """
-Who may follow what: one hook for the whole site (README, "Permissions").
+Who may follow what: one hook for the whole site (docs/how-to/permissions.md).
 
 A topic names what a connection follows: `comments:<post_id>` for a post's
 comments, or a host's own kind. By default any authenticated user may follow

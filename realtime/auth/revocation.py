@@ -1,5 +1,5 @@
 """
-Users revoked while connected (README, "Security").
+Users revoked while connected (docs/explanation/security.md).
 
 A connection's user can lose access while the connection is open: deactivated
 (`is_active = False`), deleted, or with a new password (which ends the tokens

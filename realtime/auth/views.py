@@ -1,5 +1,5 @@
 """
-The token endpoint for the site's own pages (README, "Using it from your Django site").
+The token endpoint for the site's own pages (docs/how-to/javascript-client.md).
 
 A user signed in to the Django site (session auth) POSTs to it and gets a
 short-lived connection token (`REALTIME["TOKEN_HTTP_TTL"]`, 5 minutes by default) to open

@@ -1,6 +1,6 @@
 """
 When to try again: exponential backoff with jitter, as the JavaScript client's
-`backoffDelay` (README, "Using it from your Django site").
+`backoffDelay` (docs/how-to/javascript-client.md).
 
 Each delay is between half and all of its step (`min_delay` doubling up to
 `max_delay`), so that many clients dropped at once (a server restart) do not

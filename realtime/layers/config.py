@@ -1,5 +1,5 @@
 """
-`CHANNEL_LAYERS` from a few values, for a host's settings (README, "Redis options"):
+`CHANNEL_LAYERS` from a few values, for a host's settings (docs/how-to/several-processes.md):
 
 - no Redis: this library's in-memory layer, one process;
 - one or more Redis URLs: channels-redis' pub/sub layer, its channels and

@@ -1,5 +1,5 @@
 """
-The channel layer's Redis, lost and back: one log line each (README, "When things fail").
+The channel layer's Redis, lost and back: one log line each (docs/how-to/several-processes.md).
 
 When Redis goes away, every open connection meets it (its channel, its groups,
 each publish), and channels-redis logs a traceback a second from its receiving

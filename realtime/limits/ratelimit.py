@@ -1,5 +1,5 @@
 """
-Per-connection rate limits (README, "Security").
+Per-connection rate limits (docs/explanation/security.md).
 
 Each connection has budgets, one per kind of message: every client message
 spends from `message`; a feature registers budgets of its own for its costly

@@ -1,5 +1,5 @@
 """
-Prometheus metrics of the realtime library (README, "Observing").
+Prometheus metrics of the realtime library (docs/reference/metrics.md).
 
 Every metric is defined in catalog.py and served by `realtime.metrics.views.metrics`
 (`GET /metrics`). What other code of a site may use:

@@ -1,5 +1,5 @@
 """
-Who may read `/metrics` (PROTOCOL.md, "Observing it"; README, "Observing").
+Who may read `/metrics` (PROTOCOL.md, "Observing it"; docs/how-to/observe.md).
 
 A client on this host (loopback), or anyone presenting `Authorization: Bearer
 <METRICS_TOKEN>` when that key is set, the token compared in constant time.

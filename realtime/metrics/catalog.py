@@ -1,5 +1,5 @@
 """
-Every metric the library exports (PROTOCOL.md, "Observing it"; README, "Observing").
+Every metric the library exports (PROTOCOL.md, "Observing it"; docs/reference/metrics.md).
 
 They live in prometheus_client's default registry, one per process, beside the
 process and garbage-collector metrics it registers itself (resident memory,

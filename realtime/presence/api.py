@@ -1,5 +1,5 @@
 """
-Who is on a topic, for a host's own views (README, "Presence and typing"):
+Who is on a topic, for a host's own views (PROTOCOL.md, "Presence and typing"):
 
     from realtime.presence import present
 

@@ -27,8 +27,9 @@ versions.py; at others the server refuses to start, unless
 `REALTIME["SERVER_UNTESTED_VERSIONS"]` lets it start without them.
 
 Under plain `daphne` without `install()` everything still works, less tuned
-and less guarded (README, "Servers"); under another ASGI server the patches
-find nothing to patch, and the library's own side of ASGI holds what it can.
+and less guarded (docs/how-to/choose-a-server.md); under another ASGI server
+the patches find nothing to patch, and the library's own side of ASGI holds
+what it can.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from realtime.conf import realtime_settings
+from realtime.docs import docs_page
 from realtime.server import (
     autobahn,
     backpressure,
@@ -154,7 +156,7 @@ def install() -> None:
             f"The server integration (realtime.server.install) is tested with {versions.describe_tested()}; "
             f"this environment has {found}. Install a tested version (pip install -r requirements.txt, or "
             'the ranges of the package), or set REALTIME["SERVER_UNTESTED_VERSIONS"] = True to start without '
-            "the patches that touch those packages (README, Servers)."
+            f"the patches that touch those packages ({docs_page('how-to/choose-a-server.md')})."
         )
     tuning = realtime_settings.SERVER_TUNING
     off: list[Patch] = []

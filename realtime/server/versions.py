@@ -11,7 +11,7 @@ loudly. A patch release of a listed series is accepted. Outside the table the
 server refuses to start, naming what it found and what is tested, unless
 `REALTIME["SERVER_UNTESTED_VERSIONS"]` is set: it then starts without the
 patches that touch the untested package, and says once which bounds and which
-tuning are off (README, "Servers").
+tuning are off (docs/how-to/choose-a-server.md).
 """
 
 from __future__ import annotations

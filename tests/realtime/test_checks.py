@@ -29,7 +29,7 @@ def test_realtime_must_be_a_dict(settings: Any) -> None:
     assert reported()[0] == (
         "realtime.E001",
         "REALTIME must be a dict, not list.",
-        "Set REALTIME = {} (every key has a default; README.md, section Settings).",
+        "Set REALTIME = {} (every key has a default; docs/reference/settings.md).",
     )
 
 
@@ -39,7 +39,7 @@ def test_an_unknown_key_is_reported_with_the_closest_known_one(settings: Any) ->
         (
             "realtime.E002",
             "REALTIME has an unknown key 'HEARTBEAT_INTERVALL'.",
-            "Did you mean 'HEARTBEAT_INTERVAL'? The keys are listed in README.md, section Settings "
+            "Did you mean 'HEARTBEAT_INTERVAL'? The keys are listed in docs/reference/settings.md "
             "(a feature's keys need its app in INSTALLED_APPS).",
         )
     ]
@@ -133,7 +133,8 @@ def test_postgresql_with_persistent_connections_and_no_pool_is_warned_about(sett
             "database work runs in a thread of its own, each thread keeps a connection, and a flood of requests "
             "exhausts PostgreSQL's connections.",
             'Use Django\'s pool: DATABASES[\'reports\']["OPTIONS"]["pool"] = {"max_size": 20}, with '
-            '"CONN_MAX_AGE": 0 and "CONN_HEALTH_CHECKS": True (pip install "psycopg[pool]"; README, Security).',
+            '"CONN_MAX_AGE": 0 and "CONN_HEALTH_CHECKS": True (pip install "psycopg[pool]"; '
+            "docs/explanation/security.md).",
         )
     ]
 
@@ -161,6 +162,6 @@ def test_an_untested_server_version_is_warned_about(monkeypatch: pytest.MonkeyPa
             "(tested at 4.2.3), Twisted 26.10.x (tested at 26.10.0), autobahn 26.11.x (tested at 26.11.1), and "
             "refuses to start with another.",
             'Install a tested version, or set REALTIME["SERVER_UNTESTED_VERSIONS"] = True to start without the '
-            "patches that touch it (README, Servers).",
+            "patches that touch it (docs/how-to/choose-a-server.md).",
         )
     ]

@@ -1,6 +1,6 @@
 """
 `python manage.py serve [--host H] [--port P] [-- daphne options]`: daphne with
-the limits of settings and the server integration (README, "Security").
+the limits of settings and the server integration (docs/reference/commands.md).
 
 daphne's limits are command-line options; this command takes them from the
 `REALTIME` settings, so that the limits a deployment runs with are the ones it

@@ -1,5 +1,5 @@
-// A dependency-free client for this project's token endpoints (README, "Using it
-// from your Django site"). An ES module:
+// A dependency-free client for this project's token endpoints
+// (docs/how-to/javascript-client.md). An ES module:
 //
 //   import { RealtimeConnection, RealtimeSocket } from "/static/realtime/client.js";
 //
@@ -36,7 +36,7 @@ const CLOSED = 3;
 // What a connection lost without a close frame reports (WebSocket's 1006).
 const CLOSE_ABNORMAL = 1006;
 
-// Close codes after which the client reconnects (PROTOCOL.md and README, "Close codes").
+// Close codes after which the client reconnects (docs/reference/close-codes.md).
 // 1006 is also what a browser reports for a handshake the server refused (HTTP 403):
 // every attempt starts with a new token, so a refusal is never retried with the same one.
 export const RECONNECT_CODES = new Set([1001, 1006, 1011, 1012, 1013, 4012, 4401, 4408, 4410, 4429, 4503]);

@@ -86,7 +86,7 @@ def test_an_untested_version_refuses_to_start_naming_what_it_found_and_what_is_t
         "Twisted 26.10.x (tested at 26.10.0), autobahn 26.11.x (tested at 26.11.1); this environment has "
         "Twisted 27.1.0. Install a tested version (pip install -r requirements.txt, or the ranges of the "
         'package), or set REALTIME["SERVER_UNTESTED_VERSIONS"] = True to start without the patches that '
-        "touch those packages (README, Servers)."
+        "touch those packages (docs/how-to/choose-a-server.md)."
     )
 
 

@@ -38,7 +38,7 @@ def test_the_client_imports_without_django_or_its_settings(tmp_path: Path) -> No
 
 
 def test_the_client_extra_installs_websockets_in_a_range_holding_the_tested_version() -> None:
-    """README: `pip install "django-realtime-port[client]"` gives the client what it needs."""
+    """docs/how-to/python-client.md: `pip install "django-realtime-port[client]"` gives the client what it needs."""
     import tomllib
     from importlib.metadata import version
 

@@ -1,5 +1,5 @@
 """
-The deployment README recommends, run for real: nginx from deploy/nginx/realtime.conf
+The deployment docs/how-to/deploy-behind-nginx.md recommends, run for real: nginx from deploy/nginx/realtime.conf
 (its ports and paths swapped for temporary ones) in front of two daphne processes
 on PostgreSQL and Redis, as realtime@.service starts them (`manage.py serve`).
 

@@ -1,6 +1,6 @@
 """
-Two daphne processes on PostgreSQL and Redis, each scraped on its own port (README,
-"Observing": one target per process): the figures summed over both are exactly
+Two daphne processes on PostgreSQL and Redis, each scraped on its own port (docs/how-to/observe.md:
+one target per process): the figures summed over both are exactly
 what the clients did.
 """
 

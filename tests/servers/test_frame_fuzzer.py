@@ -105,8 +105,8 @@ def paths(user: Any, post: Any) -> list[str]:
 
 # uvicorn's websockets-sansio implementation, given invalid UTF-8 in a text frame after the client's close, tries
 # to close with 1007 a connection already closing: websockets raises InvalidState and the event loop logs a fatal
-# error on the transport, with both tracebacks, and drops the connection (README, "Servers"). uvicorn's bug, not
-# the application's; every other traceback still fails the test.
+# error on the transport, with both tracebacks, and drops the connection (docs/how-to/choose-a-server.md).
+# uvicorn's bug, not the application's; every other traceback still fails the test.
 UVICORN_FATAL_INVALID_UTF8 = re.compile(
     r"Fatal error on transport .*?\n(?:protocol|transport): .*?\nTraceback \(most recent call last\):\n"
     r"(?:  .*\n)*?UnicodeDecodeError: .*?\n\nDuring handling of the above exception, another exception occurred:\n\n"

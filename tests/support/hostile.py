@@ -28,7 +28,7 @@ def examples(full: int) -> int:
     return max(FEWEST_EXAMPLES, round(full * PROPERTY_SCALE))
 
 
-MAX_DEPTH = 100  # PROTOCOL.md via README: JSON may nest 100 levels deep
+MAX_DEPTH = 100  # PROTOCOL.md and docs/reference/errors.md: JSON may nest 100 levels deep
 COMMENT_MAX_LENGTH = 5000
 CLIENT_ID_MAX_LENGTH = 64
 

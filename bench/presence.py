@@ -4,6 +4,7 @@ What presence costs (issue 15), in one run: join storms, and the comments' fan-o
     python -m bench.presence                    # 1,000 then 10,000 watchers; 4 fan-outs (make bench-presence)
     python -m bench.presence --quick            # small sizes: does it run?
     python -m bench.presence --only storm --storms 1000 --no-listed
+    python -m bench.presence --only fanout --watchers 10000 --interval 1 --rounds 1   # the fan-out at 10,000
 
 storm: N watchers of one post (each its own user and token) join it over /ws/
 (`comments:<post_id>`) as fast as the crowd opens connections, split over two
@@ -23,7 +24,8 @@ the count only once it passes 100); a third storm, 1,000 with the limit at
 
 fanout: bench.scaleout's fan-out (1,000 watchers of one post on /ws/ over two
 processes, one writer posting 50 comments, one every 200 ms), with PRESENCE on,
-then off, ROUNDS times alternately. Latency p50/p99/max and on ÷ off per round.
+then off, ROUNDS times alternately (--watchers, --interval change its size). Latency p50/p99/max and on ÷ off
+per round.
 
 Results: bench/out/presence.json (with --only: presence-storm.json, presence-fanout.json).
 """
@@ -377,6 +379,8 @@ def main() -> None:
     parser.add_argument("--storms", type=int, nargs="+", help="watchers of each join storm (default 1,000 10,000)")
     parser.add_argument("--listed", action=argparse.BooleanOptionalAction, help="the storm of 1,000 with lists")
     parser.add_argument("--rounds", type=int, help="fan-out rounds, presence on then off (default 2)")
+    parser.add_argument("--watchers", type=int, help="watchers of the fan-out (default 1,000)")
+    parser.add_argument("--interval", type=float, help="seconds between the fan-out's comments (default 0.2)")
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
     if args.storms:
@@ -385,6 +389,10 @@ def main() -> None:
         sizes = replace(sizes, listed=args.listed)
     if args.rounds:
         sizes = replace(sizes, rounds=args.rounds)
+    if args.watchers:
+        sizes = replace(sizes, watchers=args.watchers)
+    if args.interval:
+        sizes = replace(sizes, interval=args.interval)
     OUT.mkdir(exist_ok=True)
     report: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "quick": args.quick, "sizes": asdict(sizes)}
     started = time.monotonic()

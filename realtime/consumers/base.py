@@ -84,6 +84,24 @@ DISCONNECT = "websocket.disconnect"
 LAYER_RETRY_FIRST = 0.5
 LAYER_RETRY_MAX = 10.0
 
+# The endings (group leaves, the channel's own) that outlive the cancelling of their consumer, until they end.
+_OUTLIVING: set[asyncio.Future[Any]] = set()
+
+
+async def outlive_cancellation(work: Awaitable[Any]) -> None:
+    """
+    Await `work`, which goes on to its end even if the caller is cancelled
+    meanwhile: the caller gets its CancelledError at once. daphne cancels an
+    application instance that takes longer than its close timeout to end (under
+    load, its group leaves wait on Redis); cancelled half-way, a connection's
+    channel stayed subscribed in its groups, with nobody reading it (C100k,
+    bench/RESULTS.md).
+    """
+    future = asyncio.ensure_future(work)
+    _OUTLIVING.add(future)
+    future.add_done_callback(_OUTLIVING.discard)
+    await asyncio.shield(future)
+
 
 class WebSocketConsumer(AsyncJsonWebsocketConsumer):
     """
@@ -247,7 +265,8 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             background = [*(self._background or ()), *([layer_reader] if layer_reader is not None else [])]
             for task in background:
                 task.cancel()
-            await asyncio.gather(*background, return_exceptions=True)
+            if background:  # the layer's reader unsubscribes the channel as it ends: not cancelled again meanwhile
+                await outlive_cancellation(asyncio.gather(*background, return_exceptions=True))
             await self._leave_groups()
 
     async def _closed_as_the_server_stops(self) -> bool:
@@ -362,7 +381,11 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         self.channel_layer = None
 
     async def _leave_groups(self) -> None:
-        """Leave every group joined, once."""
+        """Leave every group joined, once, to the end even if the consumer is cancelled meanwhile."""
+        if self.groups and self.channel_layer is not None:
+            await outlive_cancellation(self._leave_each_group())
+
+    async def _leave_each_group(self) -> None:
         while self.groups and self.channel_layer is not None:
             group = self.groups.pop()
             try:

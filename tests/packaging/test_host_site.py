@@ -2,16 +2,19 @@
 The apps in a site that is not this repository's, as a new user gets them:
 `django-admin startproject`, this checkout `pip install`ed into a fresh
 virtualenv, README's three blocks appended (read from README.md, so the docs
-cannot drift), then plain daphne and a real client on every endpoint.
+cannot drift), then plain daphne and a real client on every endpoint, and the
+testing page's example run by the site's own pytest.
 """
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import http.cookiejar
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -28,6 +31,7 @@ from django.conf import settings
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.support.docs import block
 from tests.support.live import free_port, wait_until_listening
 
 pytestmark = pytest.mark.packaging
@@ -38,6 +42,9 @@ INSTALL_TIMEOUT = 600
 COMMAND_TIMEOUT = 120
 RECEIVE_TIMEOUT = 10.0
 USERNAME, PASSWORD = "hostuser", "a host site's password"
+TESTING_PAGE = "docs/how-to/testing.md"
+TESTING_INSTALL = 'pip install "/path/to/this/checkout[testing]"'
+CHECKOUT_ON_THE_PAGE = "/path/to/this/checkout"
 # The host site's processes see nothing of this test run's environment (its settings module, its database).
 HOST_ENVIRONMENT = {name: value for name, value in os.environ.items() if name in ("PATH", "HOME", "LANG", "TMPDIR")}
 
@@ -278,3 +285,33 @@ async def closed_with(ws: Any) -> int:
             await ws.recv()
     except ConnectionClosed as closed:
         return closed.rcvd.code if closed.rcvd is not None else 1006
+
+
+def example_test_names(source: str) -> list[str]:
+    tree = ast.parse(source)
+    defined = [node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
+    return [name for name in defined if name.startswith("test_")]
+
+
+def test_the_testing_pages_example_passes_in_the_host_site_with_no_warning(host_site: HostSite) -> None:
+    """docs/how-to/testing.md as a user follows it: its install line, pytest.ini and test file, then pytest."""
+    install = shlex.split(block(TESTING_PAGE, TESTING_INSTALL).strip())
+    assert install[:2] == ["pip", "install"]
+    packages = [argument.replace(CHECKOUT_ON_THE_PAGE, str(settings.BASE_DIR)) for argument in install[2:]]
+    run(str(host_site.python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *packages)
+    (host_site.root / "pytest.ini").write_text(block(TESTING_PAGE, "# pytest.ini (host site)"))
+    example = block(TESTING_PAGE, "# tests/test_realtime.py (host site)")
+    (host_site.root / "tests").mkdir()
+    (host_site.root / "tests" / "test_realtime.py").write_text(example)
+    result = subprocess.run(
+        [str(host_site.python), "-m", "pytest", "-W", "error", "-p", "no:cacheprovider"],
+        cwd=host_site.root,
+        env=HOST_ENVIRONMENT,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+    )
+    output = result.stdout + result.stderr
+    summary = re.sub(r" in [\d.]+s", "", (result.stdout.strip().splitlines() or [""])[-1]).strip("= ")
+    assert (result.returncode, summary) == (0, f"{len(example_test_names(example))} passed"), output
+    assert "warning" not in output.lower(), output

@@ -23,7 +23,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from tests.browser.conftest import BROWSER_MISSING, browser_installed, forget_test, new_browser, wait_until
 from tests.packaging.test_host_site import COMMAND_TIMEOUT, HOST_ENVIRONMENT, INSTALL_TIMEOUT, HostSite
-from tests.support.docs import DOCS, README, block, blocks
+from tests.support.docs import DOCS, block, blocks
 from tests.support.live import free_port, wait_until_listening
 
 PAGE = DOCS / "tutorial.md"
@@ -78,22 +78,6 @@ def shell_commands() -> list[str]:
         for line in each.text.splitlines()
         if line.strip()
     ]
-
-
-def test_the_tests_commands_are_the_tutorials() -> None:
-    assert shell_commands() == COMMANDS
-
-
-def test_the_test_writes_every_block_of_the_tutorial_in_its_order() -> None:
-    copied = [each.first_line for each in blocks(PAGE) if each.is_copied]
-    assert copied == [*SITE_BLOCKS, *STATUS_BLOCKS]
-
-
-@pytest.mark.parametrize("first_line", list(README_BLOCKS), ids=["settings", "asgi", "urls"])
-def test_the_tutorials_site_blocks_are_the_readmes(first_line: str) -> None:
-    tutorial = block(PAGE, first_line).split("\n", 1)[1]
-    readme = block(README, README_BLOCKS[first_line]).split("\n", 1)[1]
-    assert tutorial == readme
 
 
 def follow(root: Path, first_line: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import http.cookiejar
 import json
 import os
@@ -117,25 +118,37 @@ def host_site(tmp_path_factory: pytest.TempPathFactory) -> HostSite:
     return site
 
 
+@contextlib.contextmanager
+def plain_daphne(site: HostSite, log_name: str) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
+    """`daphne mysite.asgi:application` in `site`, on a free port, its output in `log_name`; stopped after."""
+    port = free_port()
+    log_path = site.root / log_name
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(site.python.parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "mysite.asgi:application"],
+            cwd=site.root,
+            env=HOST_ENVIRONMENT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_listening(process, "127.0.0.1", port, log_path)
+        yield process, port, log_path
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
 @pytest.fixture(scope="module")
 def host_daphne(host_site: HostSite) -> Iterator[str]:
-    port = free_port()
-    log = (host_site.root / "daphne.log").open("wb")
-    process = subprocess.Popen(
-        [str(host_site.python.parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "mysite.asgi:application"],
-        cwd=host_site.root,
-        env=HOST_ENVIRONMENT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_until_listening(process, "127.0.0.1", port, host_site.root / "daphne.log")
+    with plain_daphne(host_site, "daphne.log") as (_, port, log_path):
         yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
-    assert "Exception inside application" not in (host_site.root / "daphne.log").read_text()
+    assert "Exception inside application" not in log_path.read_text()
 
 
 def test_pip_install_ships_the_three_apps_and_nothing_of_this_site(host_site: HostSite) -> None:
@@ -242,23 +255,8 @@ def test_plain_daphne_serves_the_javascript_client_and_the_admins_styles(host_si
 @pytest.fixture
 def stopped_daphne(host_site: HostSite) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
     """A daphne of the host site's own, for a test that stops it."""
-    port = free_port()
-    log_path = host_site.root / "daphne-sigterm.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(host_site.python.parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "mysite.asgi:application"],
-            cwd=host_site.root,
-            env=HOST_ENVIRONMENT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until_listening(process, "127.0.0.1", port, log_path)
-        yield process, port, log_path
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    with plain_daphne(host_site, "daphne-sigterm.log") as started:
+        yield started
 
 
 async def test_sigterm_closes_the_host_sites_idle_connections_with_4012(

@@ -22,9 +22,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from tests.browser.conftest import BROWSER_MISSING, browser_installed, forget_test, new_browser, wait_until
-from tests.packaging.test_host_site import COMMAND_TIMEOUT, HOST_ENVIRONMENT, INSTALL_TIMEOUT, HostSite
+from tests.packaging.test_host_site import COMMAND_TIMEOUT, HOST_ENVIRONMENT, INSTALL_TIMEOUT, HostSite, plain_daphne
 from tests.support.docs import DOCS, block, blocks
-from tests.support.live import free_port, wait_until_listening
 
 PAGE = DOCS / "tutorial.md"
 # The page's commands, in its order. The fixtures run each (`source` as the virtualenv's own paths, `cd`
@@ -126,23 +125,8 @@ def tutorial_site(tmp_path_factory: pytest.TempPathFactory) -> HostSite:
 @pytest.fixture(scope="module")
 def tutorial_daphne(tutorial_site: HostSite) -> Iterator[str]:
     """`daphne mysite.asgi:application`, on a free port: the address it serves."""
-    port = free_port()
-    daphne = tutorial_site.python.parent / "daphne"
-    log_path = tutorial_site.root / "daphne.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(daphne), "-b", "127.0.0.1", "-p", str(port), "mysite.asgi:application"],
-            cwd=tutorial_site.root,
-            env=HOST_ENVIRONMENT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until_listening(process, "127.0.0.1", port, log_path)
+    with plain_daphne(tutorial_site, "daphne.log") as (_, port, log_path):
         yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
     assert "Exception inside application" not in log_path.read_text()
 
 

@@ -265,9 +265,10 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
             background = [*(self._background or ()), *([layer_reader] if layer_reader is not None else [])]
             for task in background:
                 task.cancel()
-            if background:  # the layer's reader unsubscribes the channel as it ends: not cancelled again meanwhile
-                await outlive_cancellation(asyncio.gather(*background, return_exceptions=True))
-            await self._leave_groups()
+            # The layer's reader unsubscribes the channel as it ends, then the groups are left: both to the end,
+            # even if the server cancels the consumer meanwhile.
+            if background or (self.groups and self.channel_layer is not None):
+                await outlive_cancellation(self._end(background))
 
     async def _closed_as_the_server_stops(self) -> bool:
         """
@@ -379,6 +380,12 @@ class WebSocketConsumer(AsyncJsonWebsocketConsumer):
         report_lost(what)
         logger.debug("%s goes on without the channel layer", self.scope.get("path"))
         self.channel_layer = None
+
+    async def _end(self, background: list[asyncio.Task[Any]]) -> None:
+        """Wait for the background work cancelled, then leave every group."""
+        if background:
+            await asyncio.gather(*background, return_exceptions=True)
+        await self._leave_each_group()
 
     async def _leave_groups(self) -> None:
         """Leave every group joined, once, to the end even if the consumer is cancelled meanwhile."""

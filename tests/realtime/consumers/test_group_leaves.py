@@ -38,6 +38,7 @@ def joined(layer: Any, channel: str) -> set[str]:
     return {group for group, channels in layer.groups.items() if channel in channels}
 
 
+@pytest.mark.usefixtures("in_memory_layer")  # whose groups the test reads
 async def test_groups_are_left_even_when_the_server_kills_the_instance_while_it_leaves_them(
     post: Post, user: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

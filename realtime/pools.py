@@ -121,3 +121,15 @@ def _start_afresh(alias: str, pool: Any) -> None:
     _lowered.pop(id(pool), None)
     with contextlib.suppress(KeyError):  # replaced meanwhile
         connections[alias].close_pool()  # type: ignore[attr-defined]  # PostgreSQL's wrapper
+
+
+def forget() -> None:
+    """
+    Forget an outage (tests, between tests): every pool back to its own timeout, and
+    no probe left to replace a pool under the next test once the database answers.
+    """
+    database_back()
+    _lowered.clear()
+    probe = _probe
+    if probe is not None:
+        probe.join(timeout=4 * PROBE_INTERVAL)  # it ends at its next look, finding nothing lowered

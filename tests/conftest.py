@@ -13,6 +13,7 @@ from django.contrib.contenttypes.management import create_contenttypes
 from django.contrib.contenttypes.models import ContentType
 from django.db.models.signals import post_migrate
 
+from realtime import pools
 from realtime.auth.tokens import issue_token
 from realtime.limits import connections as connection_cap
 from realtime.presence.tracker import presence_keys
@@ -107,6 +108,17 @@ def content_types_forgotten() -> Iterator[None]:
     """The cache of content types forgets the rows a flush deleted (create_contenttypes would have cleared it)."""
     yield
     ContentType.objects.clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def no_outage_left() -> Iterator[None]:
+    """
+    A test that met a database outage leaves no lowered pool and no probe behind
+    (realtime/pools.py): once the database answered, the probe would replace the
+    pool under a later test, whose teardown then found it closed.
+    """
+    yield
+    pools.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -144,7 +144,7 @@ async def test_a_connection_whose_send_waits_a_heartbeat_for_its_client_is_given
     await realtime_clock.advance(INTERVAL + TIMEOUT)
     assert counted(user) == (1, 1)  # a heartbeat's patience, not more: not yet
     await realtime_clock.advance(TIMEOUT)
+    await stuck.wait(timeout=5)  # given up: it leaves its groups (on Redis, a round trip) and ends
     assert counted(user) == (0, 0)
-    await stuck.wait(timeout=5)  # it has left its groups (on Redis, a round trip) and ended
     assert before.added("realtime_fell_behind_total", {"cause": "stalled_send"}) == 1
     assert before.added("realtime_connections", COMMENTS_ENDPOINT) == 0

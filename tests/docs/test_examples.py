@@ -151,20 +151,19 @@ async def test_the_shout_consumer_answers_its_json_upper_cased() -> None:
 OBSERVE = "docs/how-to/observe.md"
 
 
-def test_the_operations_block_serves_healthz_at_the_root_of_a_host_site(client: Any, settings: Any) -> None:
+def test_the_operations_block_serves_healthz_at_the_root_of_a_host_site(
+    client: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from django.urls import include, path
 
     urls = ModuleType("mysite.urls")
     urls.__dict__.update(path=path, include=include, urlpatterns=[path("realtime/", include("realtime.urls"))])
     exec(block(OBSERVE, "# mysite/urls.py (append, for the operations endpoints)"), urls.__dict__)
-    sys.modules["mysite.urls"] = urls
-    try:
-        settings.ROOT_URLCONF = "mysite.urls"
-        response = client.get("/healthz")
-        assert (response.status_code, response.json()) == (200, {"status": "ok"})
-        assert client.get("/realtime/healthz").status_code == 200
-    finally:
-        del sys.modules["mysite.urls"]
+    monkeypatch.setitem(sys.modules, "mysite.urls", urls)
+    settings.ROOT_URLCONF = "mysite.urls"
+    response = client.get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+    assert client.get("/realtime/healthz").status_code == 200
 
 
 def test_the_prometheus_block_scrapes_each_process_with_the_metrics_token() -> None:
